@@ -10,3 +10,5 @@
 #include "recsys/ops/reduce.hpp"
 #include "recsys/ops/matmul.hpp"
 #include "recsys/ops/linear.hpp"
+#include "recsys/ops/softmax.hpp"
+#include "recsys/ops/loss.hpp"

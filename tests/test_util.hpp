@@ -1,0 +1,57 @@
+// tests/test_util.hpp — small helpers shared by the test files: closeness checks and gradcheck assertions.
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <recsys/recsys.hpp>
+
+namespace recsys::testing {
+
+/// float64 options, for gradchecks.
+inline const TensorOptions f64{DType::float64};
+
+/// Every element of `t` within atol + rtol*|expected| of `expected` (row-major order).
+inline void check_close(const Tensor& t, const std::vector<double>& expected, double rtol = 1e-6,
+                        double atol = 1e-6) {
+  const std::vector<double> got = t.to_vector<double>();
+  REQUIRE(got.size() == expected.size());
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    INFO("element ", i, ": got ", got[i], ", expected ", expected[i]);
+    CHECK(std::fabs(got[i] - expected[i]) <= atol + rtol * std::fabs(expected[i]));
+  }
+}
+
+/// Same shape and every element close.
+inline void check_close(const Tensor& a, const Tensor& b, double rtol = 1e-6, double atol = 1e-6) {
+  REQUIRE(a.shape() == b.shape());
+  check_close(a, b.to_vector<double>(), rtol, atol);
+}
+
+/// Bitwise equality of two float tensors.
+inline bool bitwise_equal(const Tensor& a, const Tensor& b) {
+  if (a.shape() != b.shape() || a.dtype() != b.dtype()) return false;
+  const Tensor x = a.contiguous(), y = b.contiguous();
+  return std::memcmp(x.raw_data(), y.raw_data(), x.nbytes()) == 0;
+}
+
+/// A float64 leaf with standard-normal values that requires grad.
+inline Tensor param(const Shape& shape, Generator& gen) {
+  Tensor t = randn(shape, gen, f64);
+  t.set_requires_grad();
+  return t;
+}
+
+/// Runs gradcheck and fails the test with its message (worst element) when it does not pass.
+#define RECSYS_CHECK_GRADCHECK(fn, ...)                                        \
+  do {                                                                         \
+    const auto recsys_gc = ::recsys::gradcheck(fn, __VA_ARGS__);               \
+    INFO(recsys_gc.message);                                                   \
+    CHECK(recsys_gc.ok);                                                       \
+  } while (0)
+
+}  // namespace recsys::testing
