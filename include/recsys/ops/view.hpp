@@ -41,6 +41,36 @@ inline Shape infer_shape(Shape shape, std::int64_t numel, const char* op) {
   return shape;
 }
 
+/// Strides that let a tensor of (shape, strides) be read as `target` without copying, if any exist.
+/// Walks both shapes from the innermost dimension, matching runs of old dimensions that are laid out
+/// contiguously with each other ("chunks") against runs of new dimensions with the same element count.
+inline bool view_strides(const Shape& shape, const Shape& strides, const Shape& target, Shape& out) {
+  out = Shape::filled(target.size(), 1);
+  if (shape.numel() == 0 || shape.size() == 0) {
+    out = contiguous_strides(target);
+    return true;
+  }
+  int view_d = target.size() - 1;
+  std::int64_t chunk_stride = strides[shape.size() - 1];  // stride of the innermost dim of the current chunk
+  std::int64_t chunk_numel = 1, view_numel = 1;
+  for (int d = shape.size() - 1; d >= 0; --d) {
+    chunk_numel *= shape[d];
+    const bool chunk_ends = d == 0 || (shape[d - 1] != 1 && strides[d - 1] != chunk_numel * chunk_stride);
+    if (!chunk_ends) continue;
+    while (view_d >= 0 && (view_numel < chunk_numel || target[view_d] == 1)) {
+      out[view_d] = view_numel * chunk_stride;
+      view_numel *= target[view_d];
+      --view_d;
+    }
+    if (view_numel != chunk_numel) return false;
+    if (d > 0) {
+      chunk_stride = strides[d - 1];
+      chunk_numel = view_numel = 1;
+    }
+  }
+  return view_d == -1;
+}
+
 /// Gradient of a view op whose input had `in_shape`: scatter g into zeros through the same view.
 inline Tensor scatter_into_zeros(const Tensor& g, const Shape& in_shape, const Shape& strides, std::int64_t offset) {
   Tensor full = Tensor::empty(in_shape, {g.dtype(), g.device()});
@@ -53,16 +83,22 @@ inline Tensor scatter_into_zeros(const Tensor& g, const Shape& in_shape, const S
 
 inline Tensor Tensor::view(const Shape& requested) const {
   const Shape shape = detail::infer_shape(requested, numel(), "view");
-  RECSYS_CHECK(is_contiguous(), "view: tensor of shape ", this->shape(), " with strides ", strides(),
-               " is not contiguous; use reshape(), which copies when it must");
+  Shape strides;
+  RECSYS_CHECK(detail::view_strides(this->shape(), this->strides(), shape, strides), "view: tensor of shape ",
+               this->shape(), " with strides ", this->strides(), " cannot be viewed as ", shape,
+               " without a copy; use reshape(), which copies when it must");
   const Shape in_shape = this->shape();
-  return detail::make_view_of(*this, "view", shape, contiguous_strides(shape), storage_offset(),
+  return detail::make_view_of(*this, "view", shape, strides, storage_offset(),
                               [in_shape](const autograd::TensorList& g) -> autograd::TensorList {
                                 return {g[0].reshape(in_shape)};
                               });
 }
 
-inline Tensor Tensor::reshape(const Shape& shape) const { return contiguous().view(shape); }
+inline Tensor Tensor::reshape(const Shape& shape) const {
+  const Shape target = detail::infer_shape(shape, numel(), "reshape");
+  Shape unused;
+  return detail::view_strides(this->shape(), this->strides(), target, unused) ? view(target) : clone().view(target);
+}
 
 inline Tensor Tensor::flatten(std::int64_t start_dim, std::int64_t end_dim) const {
   if (dim() == 0) return reshape({1});
