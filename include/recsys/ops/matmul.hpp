@@ -146,8 +146,8 @@ inline Tensor matmul(const Tensor& a, const Tensor& b) {
                a.shape(), " and ", b.shape());
   const bool a_vec = a.dim() == 1, b_vec = b.dim() == 1;
   Tensor out = detail::matmul_nd(a_vec ? a.unsqueeze(0) : a, b_vec ? b.unsqueeze(1) : b);
-  if (b_vec) out = out.squeeze(-1);
   if (a_vec) out = out.squeeze(-2);
+  if (b_vec) out = out.squeeze(-1);
   return out;
 }
 
