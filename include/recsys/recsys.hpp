@@ -12,3 +12,5 @@
 #include "recsys/ops/linear.hpp"
 #include "recsys/ops/softmax.hpp"
 #include "recsys/ops/loss.hpp"
+#include "recsys/io/json.hpp"
+#include "recsys/io/safetensors.hpp"
