@@ -137,3 +137,17 @@ void shuffle(RandomIt first, RandomIt last, Generator& gen) {
 }
 
 }  // namespace recsys
+
+namespace recsys {
+
+/// The process-wide generator that layer initializers use when none is passed (like
+/// torch.manual_seed's global generator). Not synchronized: seed it and build models on one thread.
+inline Generator& default_generator() {
+  static Generator gen;
+  return gen;
+}
+
+/// Re-seeds default_generator(): the same seed then builds the same initial weights.
+inline void manual_seed(std::uint64_t seed) { default_generator().set_state(seed, 0); }
+
+}  // namespace recsys
