@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "recsys/core/device.hpp"
@@ -176,6 +178,9 @@ class Tensor {
   }
   std::shared_ptr<TensorImpl> impl_;
 };
+
+/// (name, tensor) pairs in a stable order: what Module::named_parameters() returns and weight files hold.
+using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 
 }  // namespace recsys
 

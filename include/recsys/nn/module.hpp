@@ -11,8 +11,6 @@
 
 namespace recsys::nn {
 
-using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
-
 /// A layer or a composition of layers. A module reports its own parameters and its children through
 /// two small visitors instead of storing pointers to its members, so modules can be moved freely and
 /// a parameter list is always current (including after to(device) replaced the tensors).
