@@ -1,34 +1,20 @@
-// recsys/cpu/gemm.hpp — row-major (batched) GEMM: the argument block and the portable cache-blocked kernel.
+// recsys/cpu/gemm.hpp — row-major (batched) GEMM: the entry point cpu::gemm, its SIMD dispatch and the reference kernel.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include "recsys/core/parallel.hpp"
+#include "recsys/cpu/cpu_features.hpp"
+#include "recsys/cpu/gemm_args.hpp"
+#include "recsys/cpu/gemm_avx2.hpp"
+#include "recsys/cpu/gemm_avx512.hpp"
+#include "recsys/cpu/gemm_driver.hpp"
+#include "recsys/cpu/gemm_tile.hpp"
 
-namespace recsys {
-
-/// C[b] = alpha * op(A[b]) · op(B[b]) + beta * C[b] for b < batch, all row-major. op(A) is m×k
-/// (A is k×m when trans_a), op(B) is k×n (B is n×k when trans_b). Leading dimensions and batch
-/// strides are in elements; a batch stride of 0 reuses one matrix for every batch. beta == 0
-/// never reads C (it may hold NaN).
-template <class T>
-struct GemmArgs {
-  bool trans_a = false, trans_b = false;
-  std::int64_t m = 0, n = 0, k = 0;
-  T alpha = 1;
-  const T* a = nullptr;
-  std::int64_t lda = 0, stride_a = 0;
-  const T* b = nullptr;
-  std::int64_t ldb = 0, stride_b = 0;
-  T beta = 0;
-  T* c = nullptr;
-  std::int64_t ldc = 0, stride_c = 0;
-  std::int64_t batch = 1;
-};
-
-namespace cpu {
+namespace recsys::cpu {
 
 /// The portable reference kernel: packs cache-sized blocks of A and B, then runs a simple loop the
 /// compiler vectorizes. Threads split C into tiles; each tile is owned by one thread and its K
@@ -84,12 +70,42 @@ void gemm_reference(const GemmArgs<T>& p) {
   }
 }
 
-/// The CPU GEMM entry point used by ops (the kernel slot's CPU implementation).
+namespace gemm_detail {
+
+/// The kernel set every SGEMM uses, chosen once at start-up. A program-wide variable rather than a
+/// per-file choice: translation units that nvcc compiles cannot build the SIMD kernels, but they
+/// run the same gemm as the rest of the program.
+inline const SgemmKernels* best_sgemm_kernels = nullptr;
+
+#if RECSYS_X86_SIMD
+inline const bool simd_sgemm_selected = [] {
+  switch (simd_level()) {
+    case SimdLevel::avx512: best_sgemm_kernels = &avx512_sgemm_kernels(); break;
+    case SimdLevel::avx2: best_sgemm_kernels = &avx2_sgemm_kernels(); break;
+    default: best_sgemm_kernels = &portable_sgemm_kernels(); break;
+  }
+  return true;
+}();
+#endif
+
+}  // namespace gemm_detail
+
+/// The SGEMM kernel set cpu::gemm<float> uses (the best this CPU supports, see simd_level()).
+inline const SgemmKernels& sgemm_kernels() {
+  const SgemmKernels* best = gemm_detail::best_sgemm_kernels;
+  return best != nullptr ? *best : portable_sgemm_kernels();
+}
+
+/// The CPU GEMM entry point used by ops (the kernel slot's CPU implementation). float runs the
+/// packed SIMD kernels; double (used for gradchecks) runs the reference kernel.
 template <class T>
 void gemm(const GemmArgs<T>& p) {
   if (p.m <= 0 || p.n <= 0 || p.batch <= 0) return;
-  gemm_reference(p);
+  if constexpr (std::is_same_v<T, float>) {
+    sgemm(sgemm_kernels(), p);
+  } else {
+    gemm_reference(p);
+  }
 }
 
-}  // namespace cpu
-}  // namespace recsys
+}  // namespace recsys::cpu

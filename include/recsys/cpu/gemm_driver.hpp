@@ -1,0 +1,221 @@
+// recsys/cpu/gemm_driver.hpp — the SGEMM driver shared by every SIMD level: blocking, packing choices, OpenMP over C tiles.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <new>
+
+#include "recsys/core/parallel.hpp"
+#include "recsys/cpu/gemm_args.hpp"
+#include "recsys/cpu/gemm_tile.hpp"
+
+namespace recsys::cpu {
+
+/// Block sizes and thresholds of the SGEMM driver. Tuned on Zen 5 (48 KiB L1d, 1 MiB L2 per core);
+/// bench/gemm_bench.cpp measures them.
+struct SgemmTuning {
+  /// Longest K block. The packed B strip (kc × nr) and A strip stream from L1/L2.
+  static constexpr std::int64_t kMaxKc = 384;
+  /// Rows of A per packed block (a multiple of every kernel's mr: 12, 6 and 4): kMc × kc stays in L2.
+  static constexpr std::int64_t kMc = 240;
+  /// Columns of B per packed panel (kc × kNc floats, shared through L3).
+  static constexpr std::int64_t kNc = 3072;
+  /// A C region with at most this many rows reads B in place: B is swept too few times to repay packing.
+  static constexpr std::int64_t kDirectBMaxRows = 96;
+  /// A C region with at most this many columns reads A in place when A's rows are short enough to
+  /// stay in cache; packing A costs one pass over it and pays back only over many column strips.
+  static constexpr std::int64_t kDirectAMaxCols = 256;
+  /// Multiply-adds below which a GEMM runs on one thread (a fork costs a few microseconds).
+  static constexpr std::int64_t kMinParallelMacs = 1 << 17;
+};
+
+namespace gemm_detail {
+
+/// K is cut into blocks that depend on k alone. Each C element sums its products block by block in
+/// the same order whatever the thread count or tiling: bitwise reproducibility rests on this.
+inline std::int64_t k_block(std::int64_t k) {
+  const std::int64_t blocks = (k + SgemmTuning::kMaxKc - 1) / SgemmTuning::kMaxKc;
+  return (k + blocks - 1) / blocks;
+}
+
+/// 64-byte-aligned scratch that grows and is kept, so packing allocates (and faults in pages) only
+/// on a thread's first call of a new size, never in the steady state.
+class ScratchBuffer {
+ public:
+  ScratchBuffer() = default;
+  ScratchBuffer(const ScratchBuffer&) = delete;
+  ScratchBuffer& operator=(const ScratchBuffer&) = delete;
+  ~ScratchBuffer() { release(); }
+
+  float* get(std::size_t count) {
+    if (count > capacity_) {
+      release();
+      data_ = static_cast<float*>(::operator new(count * sizeof(float), std::align_val_t{64}));
+      capacity_ = count;
+    }
+    return data_;
+  }
+
+ private:
+  void release() {
+    if (data_ != nullptr) ::operator delete(data_, std::align_val_t{64});
+    data_ = nullptr;
+    capacity_ = 0;
+  }
+  float* data_ = nullptr;
+  std::size_t capacity_ = 0;
+};
+
+/// Each thread's packing buffers.
+struct SgemmScratch {
+  ScratchBuffer a, b;
+};
+
+inline SgemmScratch& thread_scratch() {
+  thread_local SgemmScratch scratch;
+  return scratch;
+}
+
+inline std::int64_t round_up(std::int64_t x, std::int64_t to) { return (x + to - 1) / to * to; }
+
+/// C = alpha · op(A) · op(B) + beta · C on the region rows [r0, r1) × columns [c0, c1) of one GEMM,
+/// by one thread. r0 and c0 sit on the mr / nr grid, so tiles are the same however C is split.
+inline void sgemm_region(const SgemmKernels& ks, const GemmArgs<float>& p, const float* A, const float* B, float* C,
+                         std::int64_t r0, std::int64_t r1, std::int64_t c0, std::int64_t c1) {
+  const std::int64_t mr = ks.mr, nr = ks.nr, kc_max = k_block(p.k);
+  const std::int64_t rows = r1 - r0, cols = c1 - c0;
+  const bool pack_b = p.trans_b || rows > SgemmTuning::kDirectBMaxRows;
+  // In place, rows of a non-transposed A are read at stride lda by 12 streams; a large lda sends
+  // them to the same cache sets, so only short rows are read in place.
+  const bool pack_a = cols > SgemmTuning::kDirectAMaxCols;
+  const std::int64_t nc_max = std::min(SgemmTuning::kNc, cols);
+  SgemmScratch& scratch = thread_scratch();
+  // Direct B still packs the ragged last strip, so every kernel may read nr full columns.
+  float* b_buf = scratch.b.get(static_cast<std::size_t>(kc_max * (pack_b ? round_up(nc_max, nr) : nr)));
+  float* a_buf = pack_a ? scratch.a.get(static_cast<std::size_t>(kc_max * round_up(std::min(SgemmTuning::kMc, rows), mr)))
+                        : nullptr;
+  SgemmTile t;
+  t.ldc = p.ldc;
+  t.alpha = p.alpha;
+  for (std::int64_t jc = c0; jc < c1; jc += SgemmTuning::kNc) {
+    const std::int64_t nc = std::min(SgemmTuning::kNc, c1 - jc);
+    const std::int64_t in_place = pack_b ? 0 : nc / nr * nr;  // columns of B read in place
+    for (std::int64_t pc = 0; pc < p.k; pc += kc_max) {
+      const std::int64_t kc = std::min(kc_max, p.k - pc);
+      t.kc = kc;
+      t.read_c = pc > 0 || p.beta != 0.0f;  // later K blocks accumulate onto the earlier ones
+      t.beta = pc > 0 ? 1.0f : p.beta;
+      if (in_place < nc) ks.pack_b(p, B, pc, kc, jc + in_place, nc - in_place, b_buf);
+      for (std::int64_t ic = r0; ic < r1; ic += SgemmTuning::kMc) {
+        const std::int64_t mc = std::min(SgemmTuning::kMc, r1 - ic);
+        if (pack_a) ks.pack_a(p, A, ic, mc, pc, kc, a_buf);
+        for (std::int64_t jr = 0; jr < nc; jr += nr) {
+          t.cols = static_cast<int>(std::min(nr, nc - jr));
+          if (jr < in_place) {
+            t.b = B + pc * p.ldb + jc + jr;
+            t.b_ld = p.ldb;
+          } else {
+            t.b = b_buf + (jr - in_place) * kc;  // strip (jr - in_place) / nr of the packed panel
+            t.b_ld = nr;
+          }
+          for (std::int64_t ir = 0; ir < mc; ir += mr) {
+            const int r = static_cast<int>(std::min(mr, mc - ir));
+            SgemmTileFn fn;
+            if (pack_a) {
+              t.a = a_buf + ir * kc;
+              t.a_ld = mr;
+              fn = ks.kmajor[r];
+            } else if (p.trans_a) {
+              t.a = A + pc * p.lda + ic + ir;
+              t.a_ld = p.lda;
+              fn = ks.kmajor[r];
+            } else {
+              t.a = A + (ic + ir) * p.lda + pc;
+              t.a_ld = p.lda;
+              fn = ks.rowmajor[r];
+            }
+            t.c = C + (ic + ir) * p.ldc + jc + jr;
+            fn(t);
+          }
+        }
+      }
+    }
+  }
+}
+
+/// C = beta · C for k == 0 (and C = 0 when beta == 0, without reading C).
+inline void sgemm_scale_c(const GemmArgs<float>& p) {
+  for (std::int64_t bi = 0; bi < p.batch; ++bi)
+    for (std::int64_t i = 0; i < p.m; ++i) {
+      float* c = p.c + bi * p.stride_c + i * p.ldc;
+      for (std::int64_t j = 0; j < p.n; ++j) c[j] = p.beta == 0.0f ? 0.0f : p.beta * c[j];
+    }
+}
+
+/// How a batched GEMM is cut into independent regions of C, one thread each.
+struct SgemmSplit {
+  int threads = 1;
+  std::int64_t parts = 1;  // regions per GEMM of the batch
+  bool by_rows = true;     // regions are row bands (else column bands)
+};
+
+/// Balance of splitting `strips` tiles over `parts`: mean work over the largest part's.
+inline double split_balance(std::int64_t strips, std::int64_t parts) {
+  const std::int64_t largest = (strips + parts - 1) / parts;
+  return static_cast<double>(strips) / static_cast<double>(parts * largest);
+}
+
+inline SgemmSplit plan_split(const SgemmKernels& ks, const GemmArgs<float>& p) {
+  SgemmSplit s;
+  const std::int64_t macs = p.batch * p.m * p.n * p.k;
+  s.threads = macs < SgemmTuning::kMinParallelMacs ? 1 : num_threads();
+  if (s.threads == 1 || p.batch % s.threads == 0) return s;  // whole GEMMs share out evenly
+  // Cut each GEMM into `threads` bands, along whichever dimension splits more evenly; on a tie,
+  // rows when m >= n (each band re-packs all of B, so splitting the longer side duplicates less).
+  const std::int64_t strips_m = (p.m + ks.mr - 1) / ks.mr, strips_n = (p.n + ks.nr - 1) / ks.nr;
+  const double bal_m = split_balance(strips_m, s.threads), bal_n = split_balance(strips_n, s.threads);
+  s.by_rows = bal_m > bal_n + 0.05 || (bal_m >= bal_n - 0.05 && p.m >= p.n);
+  const std::int64_t strips = s.by_rows ? strips_m : strips_n;
+  s.parts = std::min<std::int64_t>(s.threads, strips);
+  if (p.batch * s.parts < s.threads) s.threads = static_cast<int>(p.batch * s.parts);
+  return s;
+}
+
+}  // namespace gemm_detail
+
+/// SGEMM with the given kernel set (GemmArgs semantics). Results are bitwise identical for any
+/// thread count: threads own disjoint regions of C and K is blocked by k alone.
+inline void sgemm(const SgemmKernels& ks, const GemmArgs<float>& p) {
+  using namespace gemm_detail;
+  if (p.m <= 0 || p.n <= 0 || p.batch <= 0) return;
+  if (p.k <= 0) {
+    sgemm_scale_c(p);
+    return;
+  }
+  const SgemmSplit split = plan_split(ks, p);
+  const std::int64_t strips = split.by_rows ? (p.m + ks.mr - 1) / ks.mr : (p.n + ks.nr - 1) / ks.nr;
+  const std::int64_t step = split.by_rows ? ks.mr : ks.nr, extent = split.by_rows ? p.m : p.n;
+  auto run = [&](std::int64_t unit) {
+    const std::int64_t bi = unit / split.parts, part = unit % split.parts;
+    const std::int64_t lo = std::min(extent, strips * part / split.parts * step);
+    const std::int64_t hi = std::min(extent, strips * (part + 1) / split.parts * step);
+    if (lo >= hi) return;
+    const float* A = p.a + bi * p.stride_a;
+    const float* B = p.b + bi * p.stride_b;
+    float* C = p.c + bi * p.stride_c;
+    if (split.by_rows)
+      sgemm_region(ks, p, A, B, C, lo, hi, 0, p.n);
+    else
+      sgemm_region(ks, p, A, B, C, 0, p.m, lo, hi);
+  };
+  const std::int64_t units = p.batch * split.parts;
+  if (split.threads == 1) {
+    for (std::int64_t u = 0; u < units; ++u) run(u);
+    return;
+  }
+#pragma omp parallel for num_threads(split.threads) schedule(static)
+  for (std::int64_t u = 0; u < units; ++u) run(u);
+}
+
+}  // namespace recsys::cpu

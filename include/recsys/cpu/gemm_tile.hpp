@@ -1,0 +1,134 @@
+// recsys/cpu/gemm_tile.hpp — the SGEMM micro-kernel interface (SgemmTile, SgemmKernels) and the portable kernels and packing.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <utility>
+
+#include "recsys/cpu/gemm_args.hpp"
+
+namespace recsys::cpu {
+
+/// The most rows any micro-kernel handles (the AVX-512 kernel's 12).
+inline constexpr int kSgemmMaxMr = 12;
+
+/// One micro-kernel call: C[rows × cols] = alpha · A[rows × kc] · B[kc × nr] (+ beta · C when read_c).
+/// A kernel sums the kc products of each C element in k order, from zero, with the same arithmetic
+/// for every element, so an element's value does not depend on which tile (or thread) computed it.
+struct SgemmTile {
+  std::int64_t kc = 0;
+  const float* a = nullptr;
+  std::int64_t a_ld = 0;  // k-major kernels read A(i, k) at a[k * a_ld + i], row-major ones at a[i * a_ld + k]
+  const float* b = nullptr;
+  std::int64_t b_ld = 0;  // B(k, j) at b[k * b_ld + j]; all nr columns must be readable
+  float* c = nullptr;
+  std::int64_t ldc = 0;
+  int cols = 0;  // columns of C written, 1 .. nr
+  float alpha = 1, beta = 0;
+  bool read_c = false;  // false: C = alpha·AB (C is never read); true: C = alpha·AB + beta·C
+};
+
+using SgemmTileFn = void (*)(const SgemmTile&);
+
+/// Packs op(A) rows [i0, i0 + rows) × k [k0, k0 + kc) into strips of mr rows: strip s starts at
+/// out + s·kc·mr and holds A(i, k) at [k·mr + i] (k-major, what the micro-kernel broadcasts from).
+using SgemmPackAFn = void (*)(const GemmArgs<float>& p, const float* a, std::int64_t i0, std::int64_t rows,
+                              std::int64_t k0, std::int64_t kc, float* out);
+
+/// Packs op(B) k [k0, k0 + kc) × columns [j0, j0 + cols) into strips of nr columns: strip s starts at
+/// out + s·kc·nr and holds B(k, j) at [k·nr + j], zero past the last column.
+using SgemmPackBFn = void (*)(const GemmArgs<float>& p, const float* b, std::int64_t k0, std::int64_t kc,
+                              std::int64_t j0, std::int64_t cols, float* out);
+
+/// One SIMD level's SGEMM building blocks; the driver (gemm_driver.hpp) is shared by all levels.
+struct SgemmKernels {
+  const char* name;
+  int mr, nr;  // rows and columns of a full micro-tile
+  std::array<SgemmTileFn, kSgemmMaxMr + 1> kmajor;    // [rows]: A read k-major (packed, or trans_a in place)
+  std::array<SgemmTileFn, kSgemmMaxMr + 1> rowmajor;  // [rows]: A read row-major in place
+  SgemmPackAFn pack_a;
+  SgemmPackBFn pack_b;
+};
+
+/// The table {nullptr, K::tile<1>, ..., K::tile<mr>} for a kernel struct K.
+template <class K, bool kRowA, int... R>
+constexpr std::array<SgemmTileFn, kSgemmMaxMr + 1> sgemm_tile_table(std::integer_sequence<int, R...>) {
+  std::array<SgemmTileFn, kSgemmMaxMr + 1> table{};
+  ((table[R + 1] = &K::template tile<R + 1, kRowA>), ...);
+  return table;
+}
+
+/// Packing in plain C++, for kernels without SIMD packing of their own.
+template <int MR>
+void sgemm_pack_a_generic(const GemmArgs<float>& p, const float* a, std::int64_t i0, std::int64_t rows,
+                          std::int64_t k0, std::int64_t kc, float* out) {
+  for (std::int64_t s = 0; s * MR < rows; ++s) {
+    const std::int64_t ii = i0 + s * MR, r = std::min<std::int64_t>(MR, rows - s * MR);
+    float* dst = out + s * kc * MR;
+    if (p.trans_a) {  // A is k×m: a k-row of the strip is contiguous
+      for (std::int64_t k = 0; k < kc; ++k)
+        for (std::int64_t i = 0; i < r; ++i) dst[k * MR + i] = a[(k0 + k) * p.lda + ii + i];
+    } else {
+      for (std::int64_t i = 0; i < r; ++i)
+        for (std::int64_t k = 0; k < kc; ++k) dst[k * MR + i] = a[(ii + i) * p.lda + k0 + k];
+    }
+  }
+}
+
+template <int NR>
+void sgemm_pack_b_generic(const GemmArgs<float>& p, const float* b, std::int64_t k0, std::int64_t kc,
+                          std::int64_t j0, std::int64_t cols, float* out) {
+  for (std::int64_t s = 0; s * NR < cols; ++s) {
+    const std::int64_t jj = j0 + s * NR, n = std::min<std::int64_t>(NR, cols - s * NR);
+    float* dst = out + s * kc * NR;
+    if (n < NR) std::fill(dst, dst + kc * NR, 0.0f);
+    if (p.trans_b) {  // B is n×k: a column of op(B) is contiguous
+      for (std::int64_t j = 0; j < n; ++j)
+        for (std::int64_t k = 0; k < kc; ++k) dst[k * NR + j] = b[(jj + j) * p.ldb + k0 + k];
+    } else {
+      for (std::int64_t k = 0; k < kc; ++k)
+        for (std::int64_t j = 0; j < n; ++j) dst[k * NR + j] = b[(k0 + k) * p.ldb + jj + j];
+    }
+  }
+}
+
+/// The portable micro-kernel: plain loops the compiler vectorizes for whatever target it builds.
+struct PortableSgemm {
+  static constexpr int kMr = 4, kNr = 8;
+
+  template <int R, bool kRowA>
+  static void tile(const SgemmTile& t) {
+    float acc[R][kNr] = {};
+    for (std::int64_t k = 0; k < t.kc; ++k) {
+      const float* b = t.b + k * t.b_ld;
+      for (int i = 0; i < R; ++i) {
+        const float av = kRowA ? t.a[i * t.a_ld + k] : t.a[k * t.a_ld + i];
+        for (int j = 0; j < kNr; ++j) acc[i][j] += av * b[j];
+      }
+    }
+    for (int i = 0; i < R; ++i) {
+      float* c = t.c + i * t.ldc;
+      if (t.read_c) {
+        for (int j = 0; j < t.cols; ++j) c[j] = t.alpha * acc[i][j] + t.beta * c[j];
+      } else {
+        for (int j = 0; j < t.cols; ++j) c[j] = t.alpha * acc[i][j];
+      }
+    }
+  }
+};
+
+/// The portable kernel set: every build has it.
+inline const SgemmKernels& portable_sgemm_kernels() {
+  static const SgemmKernels kernels{
+      "portable",
+      PortableSgemm::kMr,
+      PortableSgemm::kNr,
+      sgemm_tile_table<PortableSgemm, false>(std::make_integer_sequence<int, PortableSgemm::kMr>{}),
+      sgemm_tile_table<PortableSgemm, true>(std::make_integer_sequence<int, PortableSgemm::kMr>{}),
+      &sgemm_pack_a_generic<PortableSgemm::kMr>,
+      &sgemm_pack_b_generic<PortableSgemm::kNr>};
+  return kernels;
+}
+
+}  // namespace recsys::cpu
