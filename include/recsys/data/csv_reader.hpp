@@ -1,0 +1,534 @@
+// recsys/data/csv_reader.hpp — CSV/TSV reading: byte sources, the chunked tokenizer, typed chunks and read_csv.
+#pragma once
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <istream>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "recsys/core/error.hpp"
+#include "recsys/data/column.hpp"
+#include "recsys/data/table.hpp"
+
+namespace recsys::data {
+
+/// How to read a delimited text file. The defaults read RFC 4180 CSV with a header row.
+struct CsvOptions {
+  char delimiter = ',';
+  char quote = '"';
+  /// false: quote characters are ordinary text (pandas quoting=csv.QUOTE_NONE). Needed for files
+  /// like imdb_labelled.txt, whose unbalanced quotes would otherwise swallow line breaks.
+  bool quoting = true;
+  bool header = true;  ///< the first row holds the column names
+  /// Column names: replace the header's, or name a headerless file's columns (default "0", "1", ...).
+  std::vector<std::string> names;
+  /// Cells whose whole text equals one of these are missing (pandas na_values with keep_default_na=False).
+  std::vector<std::string> na_values = {"", "NA", "NaN"};
+  /// Fixed types by column name; other columns are inferred (int64, else float64, else string).
+  std::vector<std::pair<std::string, ColumnType>> dtypes;
+  bool infer_types = true;        ///< false: columns not in dtypes are strings
+  bool skip_blank_lines = true;   ///< as pandas: an empty line is not a row
+  std::size_t buffer_bytes = std::size_t{1} << 20;  ///< bytes read at a time (at least 4; grows for longer rows)
+};
+
+/// Where the bytes come from: a file, a stream or a string, read in pieces.
+class ByteSource {
+ public:
+  virtual ~ByteSource() = default;
+  /// Copies up to n bytes into out; returns 0 only at the end of the input.
+  virtual std::size_t read(char* out, std::size_t n) = 0;
+};
+
+/// A file read with fread (never mapped whole, so it may be larger than memory).
+class FileSource final : public ByteSource {
+ public:
+  explicit FileSource(const std::string& path) : path_(path), file_(std::fopen(path.c_str(), "rb")) {
+    RECSYS_CHECK(file_ != nullptr, "read_csv: cannot open '", path, "': ", std::strerror(errno));
+  }
+  FileSource(const FileSource&) = delete;
+  FileSource& operator=(const FileSource&) = delete;
+  ~FileSource() override { std::fclose(file_); }
+  std::size_t read(char* out, std::size_t n) override {
+    const std::size_t got = std::fread(out, 1, n, file_);
+    RECSYS_CHECK(got > 0 || !std::ferror(file_), "read_csv: cannot read '", path_, "': ", std::strerror(errno));
+    return got;
+  }
+
+ private:
+  std::string path_;
+  std::FILE* file_;
+};
+
+/// Bytes held in memory (copied, so the source may outlive the caller's string).
+class StringSource final : public ByteSource {
+ public:
+  explicit StringSource(std::string text) : text_(std::move(text)) {}
+  std::size_t read(char* out, std::size_t n) override {
+    const std::size_t k = std::min(n, text_.size() - pos_);
+    std::memcpy(out, text_.data() + pos_, k);
+    pos_ += k;
+    return k;
+  }
+
+ private:
+  std::string text_;
+  std::size_t pos_ = 0;
+};
+
+/// A std::istream the caller keeps alive.
+class StreamSource final : public ByteSource {
+ public:
+  explicit StreamSource(std::istream& in) : in_(&in) {}
+  std::size_t read(char* out, std::size_t n) override {
+    in_->read(out, static_cast<std::streamsize>(n));
+    return static_cast<std::size_t>(in_->gcount());
+  }
+
+ private:
+  std::istream* in_;
+};
+
+/// Splits bytes into records and fields. A hand-written state machine over a buffer that is
+/// refilled from the source; a record is parsed in one pass that records field boundaries
+/// without touching the bytes, so a record cut by the end of the buffer is simply re-parsed after
+/// the refill. Fields are views into the buffer: no allocation per field. Quoted fields with
+/// doubled quotes are unescaped in place once their record is complete.
+class CsvTokenizer {
+ public:
+  CsvTokenizer(std::unique_ptr<ByteSource> source, std::string name, const CsvOptions& options)
+      : source_(std::move(source)), name_(std::move(name)), delim_(options.delimiter), quote_(options.quote),
+        quoting_(options.quoting), skip_blank_(options.skip_blank_lines) {
+    RECSYS_CHECK(delim_ != '\n' && delim_ != '\r', "read_csv: the delimiter cannot be a line break");
+    RECSYS_CHECK(!quoting_ || (quote_ != delim_ && quote_ != '\n' && quote_ != '\r'),
+                 "read_csv: the quote character must differ from the delimiter and line breaks");
+    buf_.resize(std::max<std::size_t>(options.buffer_bytes, 4));  // 4: room to test for the BOM
+    for (int c : {static_cast<unsigned char>(delim_), static_cast<unsigned char>('\n'), static_cast<unsigned char>('\r')})
+      stop_[c] = true;
+  }
+
+  /// The next record's fields, or false at the end of the input. The views stay valid until the
+  /// next call.
+  bool next(std::vector<std::string_view>& fields) {
+    if (!started_) start();
+    for (;;) {
+      const Parse r = parse_record();
+      if (r == Parse::need_more) {
+        refill();
+        continue;
+      }
+      if (r == Parse::end) return false;
+      if (skip_blank_ && spans_.size() == 1 && spans_[0].begin == spans_[0].end && !spans_[0].quoted) continue;
+      fields.clear();
+      for (Span& s : spans_) {
+        if (s.escaped) s.end = unescape(s.begin, s.end);
+        fields.emplace_back(buf_.data() + s.begin, s.end - s.begin);
+      }
+      ++records_;
+      return true;
+    }
+  }
+
+  /// Line (1-based) where the last record returned by next() starts.
+  std::int64_t line() const { return record_line_; }
+  /// Records returned so far.
+  std::int64_t records() const { return records_; }
+  /// Bytes of input consumed so far.
+  std::uint64_t bytes_consumed() const { return consumed_before_ + pos_; }
+  const std::string& name() const { return name_; }
+
+ private:
+  enum class Parse { ok, need_more, end };
+  struct Span {
+    std::size_t begin, end;
+    bool quoted, escaped;
+  };
+
+  void start() {
+    started_ = true;
+    while (end_ < 3 && !eof_) read_more();
+    if (end_ >= 3 && std::memcmp(buf_.data(), "\xEF\xBB\xBF", 3) == 0) pos_ = 3;  // UTF-8 byte-order mark
+  }
+
+  void read_more() {
+    const std::size_t got = source_->read(buf_.data() + end_, buf_.size() - end_);
+    if (got == 0) eof_ = true;
+    end_ += got;
+  }
+
+  // Keeps the unfinished record, making room (doubling the buffer if the record fills it).
+  void refill() {
+    if (pos_ > 0) {
+      std::memmove(buf_.data(), buf_.data() + pos_, end_ - pos_);
+      consumed_before_ += pos_;
+      end_ -= pos_;
+      pos_ = 0;
+    }
+    if (end_ == buf_.size()) buf_.resize(buf_.size() * 2);
+    read_more();
+  }
+
+  [[noreturn]] void fail(std::int64_t line, std::size_t column, const std::string& what) const {
+    RECSYS_FAIL("read_csv: '", name_, "', line ", line, ", column ", column, ": ", what);
+  }
+
+  Parse parse_record() {
+    spans_.clear();
+    std::size_t p = pos_;
+    std::int64_t line = line_;
+    if (p == end_) return eof_ ? Parse::end : Parse::need_more;
+    const char* b = buf_.data();
+    for (;;) {
+      if (quoting_ && p < end_ && b[p] == quote_) {
+        const std::int64_t open_line = line;
+        std::size_t q = p + 1;
+        bool escaped = false;
+        for (;;) {
+          const char* hit = static_cast<const char*>(std::memchr(b + q, quote_, end_ - q));
+          const std::size_t stop = hit ? static_cast<std::size_t>(hit - b) : end_;
+          line += std::count(b + q, b + stop, '\n');
+          if (!hit || stop + 1 == end_) {
+            if (!eof_) return Parse::need_more;
+            if (!hit)
+              fail(open_line, spans_.size() + 1,
+                   std::string("unterminated quoted field: expected a closing ") + quote_ + " before the end of the file");
+          }
+          if (stop + 1 < end_ && b[stop + 1] == quote_) {  // "" inside quotes is one quote
+            escaped = true;
+            q = stop + 2;
+            continue;
+          }
+          spans_.push_back({p + 1, stop, true, escaped});
+          p = stop + 1;
+          break;
+        }
+        if (p < end_ && b[p] != delim_ && b[p] != '\n' && b[p] != '\r')
+          fail(line, spans_.size(),
+               std::string("expected the delimiter or a line break after the closing quote, got '") + b[p] + "'");
+      } else {
+        std::size_t s = p;
+        while (s < end_ && !stop_[static_cast<unsigned char>(b[s])]) ++s;
+        if (s == end_ && !eof_) return Parse::need_more;
+        spans_.push_back({p, s, false, false});
+        p = s;
+      }
+      if (p < end_ && b[p] == delim_) {
+        ++p;
+        if (p == end_ && !eof_) return Parse::need_more;
+        continue;
+      }
+      break;
+    }
+    // p is at '\n', '\r' or the end of the input.
+    if (p < end_) {
+      if (b[p] == '\r') {
+        if (p + 1 == end_ && !eof_) return Parse::need_more;
+        p += (p + 1 < end_ && b[p + 1] == '\n') ? 2 : 1;
+      } else {
+        ++p;
+      }
+      record_line_ = line_;
+      line_ = line + 1;
+    } else {
+      record_line_ = line_;
+      line_ = line;
+    }
+    pos_ = p;
+    return Parse::ok;
+  }
+
+  // Collapses doubled quotes in [begin, end); returns the new end.
+  std::size_t unescape(std::size_t begin, std::size_t end) {
+    char* b = buf_.data();
+    std::size_t w = begin;
+    for (std::size_t r = begin; r < end; ++r) {
+      b[w++] = b[r];
+      if (b[r] == quote_) ++r;
+    }
+    return w;
+  }
+
+  std::unique_ptr<ByteSource> source_;
+  std::string name_;
+  char delim_, quote_;
+  bool quoting_, skip_blank_;
+  bool stop_[256] = {};
+  std::vector<char> buf_;
+  std::size_t pos_ = 0, end_ = 0;
+  std::uint64_t consumed_before_ = 0;
+  bool eof_ = false, started_ = false;
+  std::int64_t line_ = 1, record_line_ = 0, records_ = 0;
+  std::vector<Span> spans_;
+};
+
+namespace detail {
+
+inline std::string_view trim_blanks(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+/// Parses a whole field as int64 (surrounding blanks and a leading '+' allowed).
+inline bool parse_int64(std::string_view s, std::int64_t& out) {
+  s = trim_blanks(s);
+  if (s.size() > 1 && s[0] == '+' && s[1] != '-') s.remove_prefix(1);
+  const auto r = std::from_chars(s.data(), s.data() + s.size(), out);
+  return r.ec == std::errc() && r.ptr == s.data() + s.size() && !s.empty();
+}
+
+/// Parses a whole field as a double ("1.5", "-2e3", ".5", "inf", "nan"; blanks and '+' allowed).
+inline bool parse_double(std::string_view s, double& out) {
+  s = trim_blanks(s);
+  if (s.size() > 1 && s[0] == '+' && s[1] != '-') s.remove_prefix(1);
+  const auto r = std::from_chars(s.data(), s.data() + s.size(), out);
+  return r.ec == std::errc() && r.ptr == s.data() + s.size() && !s.empty();
+}
+
+/// True for integer text with a redundant leading zero ("007", "-0114709"): an identifier, not a
+/// number. Inference keeps such columns as strings so the zeros survive (pandas would drop them).
+inline bool has_leading_zero(std::string_view s) {
+  s = trim_blanks(s);
+  if (!s.empty() && (s[0] == '+' || s[0] == '-')) s.remove_prefix(1);
+  if (s.size() < 2 || s[0] != '0') return false;
+  return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+/// The narrowest type that holds every present cell of a string column.
+inline ColumnType infer_type(const Column& text) {
+  bool all_int = true, all_float = true, any = false;
+  double d;
+  std::int64_t v;
+  for (std::int64_t i = 0; i < text.size() && all_float; ++i) {
+    if (text.is_missing(i)) continue;
+    any = true;
+    const std::string_view s = text.string_at(i);
+    if (has_leading_zero(s)) return ColumnType::string;
+    if (all_int && !parse_int64(s, v)) all_int = false;
+    if (!all_int && !parse_double(s, d)) all_float = false;
+  }
+  if (!any) return ColumnType::float64;  // an all-missing column is float64, as in pandas
+  return all_int ? ColumnType::int64 : (all_float ? ColumnType::float64 : ColumnType::string);
+}
+
+}  // namespace detail
+
+/// Reads a delimited file as typed tables, all at once (read_all) or in chunks of rows
+/// (next_chunk) so that files larger than memory stream through constant memory. Column types come
+/// from options.dtypes or are inferred from the first chunk and then fixed; a later value that does
+/// not fit is an error naming its line and column. Errors name the file, the line and the column.
+///
+///   CsvReader reader("ratings.csv");
+///   while (auto chunk = reader.next_chunk(1 << 16)) consume(*chunk);
+class CsvReader {
+ public:
+  explicit CsvReader(const std::string& path, CsvOptions options = {})
+      : CsvReader(std::make_unique<FileSource>(path), path, std::move(options)) {}
+  /// Reads from any source; `name` is used in error messages.
+  CsvReader(std::unique_ptr<ByteSource> source, std::string name, CsvOptions options)
+      : options_(std::move(options)), tok_(std::move(source), std::move(name), options_) {
+    for (const std::string& na : options_.na_values) {
+      if (na.size() < 64) na_lengths_ |= std::uint64_t{1} << na.size();
+      else na_long_ = true;
+    }
+    read_header();
+  }
+  /// Reads CSV text held in memory.
+  static CsvReader from_string(std::string text, CsvOptions options = {}, std::string name = "<string>") {
+    return CsvReader(std::make_unique<StringSource>(std::move(text)), std::move(name), std::move(options));
+  }
+
+  /// Column names (from the header, options.names, or "0", "1", ...).
+  const std::vector<std::string>& names() const { return names_; }
+  /// Column types: those in options.dtypes at once, the inferred ones after the first chunk.
+  const std::vector<ColumnType>& types() const { return types_; }
+  /// Data rows returned so far.
+  std::int64_t rows_read() const { return rows_read_; }
+  /// Bytes consumed from the input so far.
+  std::uint64_t bytes_consumed() const { return tok_.bytes_consumed(); }
+
+  /// The next record's fields as text (escapes resolved), checked for the column count; false at
+  /// the end. The views stay valid until the next call. Bypasses typing: the fastest raw access.
+  bool next_record(std::vector<std::string_view>& fields) {
+    if (pending_first_) {
+      pending_first_ = false;
+      fields.assign(first_row_.begin(), first_row_.end());
+      ++rows_read_;
+      return true;
+    }
+    if (!tok_.next(fields)) return false;
+    check_width(fields.size());
+    ++rows_read_;
+    return true;
+  }
+
+  /// Up to max_rows more rows as a Table, or nullopt when the input is exhausted.
+  std::optional<Table> next_chunk(std::int64_t max_rows = 65536) {
+    RECSYS_CHECK(max_rows > 0, "read_csv: chunk size must be positive, got ", max_rows);
+    const std::size_t ncols = names_.size();
+    std::vector<Column> cols;
+    for (std::size_t j = 0; j < ncols; ++j) cols.emplace_back(names_[j], typed_ ? types_[j] : pending_type(j));
+    std::int64_t n = 0;
+    while (n < max_rows && next_record(fields_)) {
+      const std::int64_t line = tok_.line();
+      for (std::size_t j = 0; j < ncols; ++j) append(cols[j], fields_[j], line, j);
+      ++n;
+    }
+    if (n == 0 && chunks_ > 0) return std::nullopt;
+    ++chunks_;
+    if (!typed_) {
+      for (std::size_t j = 0; j < ncols; ++j) {
+        if (!fixed_[j]) {
+          types_[j] = options_.infer_types ? detail::infer_type(cols[j]) : ColumnType::string;
+          if (types_[j] != ColumnType::string) cols[j] = convert(cols[j], types_[j]);
+        }
+      }
+      typed_ = true;
+    }
+    Table t;
+    for (Column& c : cols) t.add_column(std::move(c));
+    return t;
+  }
+
+  /// Every remaining row as one Table (types inferred over all of them).
+  Table read_all() {
+    std::optional<Table> t = next_chunk(std::numeric_limits<std::int64_t>::max());
+    return t ? std::move(*t) : Table();
+  }
+
+ private:
+  void read_header() {
+    std::vector<std::string_view> fields;
+    if (options_.header) {
+      RECSYS_CHECK(tok_.next(fields), "read_csv: '", tok_.name(), "' is empty: expected a header row");
+      for (std::string_view f : fields) names_.emplace_back(f);
+      if (!options_.names.empty()) {
+        RECSYS_CHECK(options_.names.size() == names_.size(), "read_csv: '", tok_.name(), "': ", options_.names.size(),
+                     " names given for ", names_.size(), " header columns");
+        names_ = options_.names;
+      }
+    } else if (!options_.names.empty()) {
+      names_ = options_.names;
+    } else if (tok_.next(fields)) {  // a headerless file's first row sets the width
+      for (std::size_t j = 0; j < fields.size(); ++j) names_.push_back(std::to_string(j));
+      first_row_.assign(fields.begin(), fields.end());
+      pending_first_ = true;
+    }
+    std::vector<std::string> unique;  // pandas' mangling of repeated names: a, a.1, a.2
+    for (const std::string& name : names_) {
+      std::string candidate = name;
+      for (int k = 1; std::find(unique.begin(), unique.end(), candidate) != unique.end(); ++k)
+        candidate = name + "." + std::to_string(k);
+      unique.push_back(std::move(candidate));
+    }
+    names_ = std::move(unique);
+    types_.assign(names_.size(), ColumnType::string);
+    fixed_.assign(names_.size(), false);
+    for (const auto& [name, type] : options_.dtypes) {
+      const auto it = std::find(names_.begin(), names_.end(), name);
+      RECSYS_CHECK(it != names_.end(), "read_csv: '", tok_.name(), "': dtypes names column '", name,
+                   "', which is not in the file (columns: ", join(names_), ")");
+      types_[static_cast<std::size_t>(it - names_.begin())] = type;
+      fixed_[static_cast<std::size_t>(it - names_.begin())] = true;
+    }
+    typed_ = std::all_of(fixed_.begin(), fixed_.end(), [](bool f) { return f; });
+  }
+
+  ColumnType pending_type(std::size_t j) const { return fixed_[j] ? types_[j] : ColumnType::string; }
+
+  void check_width(std::size_t got) const {
+    const std::size_t want = names_.size();
+    if (got == want) return;
+    const char* from = options_.header ? "the header" : (options_.names.empty() ? "the first row" : "options.names");
+    RECSYS_FAIL("read_csv: '", tok_.name(), "', line ", tok_.line(), ", column ", std::min(got, want) + 1,
+                ": expected ", want, " fields (as in ", from, "), got ", got,
+                got > want ? " (a ragged row; a stray delimiter or quote?)" : " (a ragged row)");
+  }
+
+  bool is_na(std::string_view s) const {
+    if (s.size() < 64 ? !(na_lengths_ >> s.size() & 1) : !na_long_) return false;
+    return std::any_of(options_.na_values.begin(), options_.na_values.end(), [&](const std::string& na) { return na == s; });
+  }
+
+  void append(Column& c, std::string_view s, std::int64_t line, std::size_t j) {
+    if (is_na(s)) return c.push_missing();
+    switch (c.type()) {
+      case ColumnType::string: return c.push_string(s);
+      case ColumnType::int64: {
+        std::int64_t v;
+        if (!detail::parse_int64(s, v)) bad_value(s, line, j, "an int64");
+        return c.push_int(v);
+      }
+      case ColumnType::float64: {
+        double v;
+        if (!detail::parse_double(s, v)) bad_value(s, line, j, "a float64");
+        return c.push_double(v);
+      }
+    }
+  }
+
+  [[noreturn]] void bad_value(std::string_view s, std::int64_t line, std::size_t j, const char* what) const {
+    const std::string shown = s.size() > 40 ? std::string(s.substr(0, 40)) + "..." : std::string(s);
+    const char* why = fixed_[j] ? " (set in dtypes)" : " (inferred from the first chunk; fix it with dtypes)";
+    RECSYS_FAIL("read_csv: '", tok_.name(), "', line ", line, ", column ", j + 1, " ('", names_[j], "'): expected ",
+                what, " value", why, ", got \"", shown, "\"");
+  }
+
+  static Column convert(const Column& text, ColumnType type) {
+    Column c(text.name(), type);
+    c.reserve(text.size());
+    for (std::int64_t i = 0; i < text.size(); ++i) {
+      if (text.is_missing(i)) {
+        c.push_missing();
+      } else if (type == ColumnType::int64) {
+        std::int64_t v = 0;
+        detail::parse_int64(text.string_at(i), v);
+        c.push_int(v);
+      } else {
+        double v = 0;
+        detail::parse_double(text.string_at(i), v);
+        c.push_double(v);
+      }
+    }
+    return c;
+  }
+
+  static std::string join(const std::vector<std::string>& v) {
+    std::string s;
+    for (const std::string& x : v) s += (s.empty() ? "" : ", ") + x;
+    return s;
+  }
+
+  CsvOptions options_;
+  CsvTokenizer tok_;
+  std::vector<std::string> names_;
+  std::vector<ColumnType> types_;
+  std::vector<bool> fixed_;  // type given in options.dtypes
+  bool typed_ = false;       // every column's type is known
+  std::vector<std::string> first_row_;
+  bool pending_first_ = false;
+  std::vector<std::string_view> fields_;
+  std::uint64_t na_lengths_ = 0;  // bit k set: some na_value has length k (a cheap first test)
+  bool na_long_ = false;
+  std::int64_t rows_read_ = 0, chunks_ = 0;
+};
+
+/// Reads a whole CSV/TSV file into a Table.
+inline Table read_csv(const std::string& path, CsvOptions options = {}) {
+  return CsvReader(path, std::move(options)).read_all();
+}
+/// Reads CSV text held in memory.
+inline Table read_csv_string(std::string text, CsvOptions options = {}) {
+  return CsvReader::from_string(std::move(text), std::move(options)).read_all();
+}
+
+}  // namespace recsys::data
