@@ -18,3 +18,4 @@
 #include "recsys/optim/adam.hpp"
 #include "recsys/optim/clip_grad.hpp"
 #include "recsys/optim/lr_scheduler.hpp"
+#include "recsys/io/checkpoint.hpp"

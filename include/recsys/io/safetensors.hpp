@@ -30,11 +30,6 @@
 #include "recsys/io/atomic_file.hpp"
 #include "recsys/io/json.hpp"
 
-namespace recsys {
-/// (name, tensor) pairs in a stable order: what Module::named_parameters() returns and what weight files hold.
-using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
-}  // namespace recsys
-
 namespace recsys::io {
 
 static_assert(std::endian::native == std::endian::little,
@@ -312,17 +307,31 @@ inline SafetensorsFile read_all(const ByteSource& in) {
   return out;
 }
 
-inline LoadResult load_into(const ByteSource& in, const NamedTensors& destination, const LoadOptions& options) {
+/// A validated load: the file's data for each destination tensor, read into fresh tensors, not yet copied.
+struct LoadPlan {
+  LoadResult result;
+  std::vector<std::pair<Tensor, Tensor>> copies;  // (destination, staged data)
+
+  /// Copies the staged data into the destination tensors.
+  void commit() const {
+    NoGradGuard no_grad;
+    for (const auto& [dst, staged] : copies) dst.copy_(staged);
+  }
+};
+
+/// Matches `destination` against the header by name, checks dtypes, shapes, missing and unexpected
+/// names, and reads the data — everything that can fail — without writing to any destination tensor.
+inline LoadPlan prepare_load(const ByteSource& in, const SafetensorsHeader& h, const NamedTensors& destination,
+                             const LoadOptions& options) {
   const std::string& src = in.name();
-  const SafetensorsHeader h = read_header(in);
   std::unordered_map<std::string_view, const SafetensorsEntry*> in_file;
   for (const auto& e : h.entries) in_file.emplace(e.name, &e);
 
-  // Validate everything before touching any destination tensor.
-  LoadResult result;
+  LoadPlan plan;
+  LoadResult& result = plan.result;
   result.metadata = h.metadata;
   std::unordered_map<std::string_view, const Tensor*> wanted;
-  std::vector<std::pair<const SafetensorsEntry*, const Tensor*>> plan;
+  std::vector<std::pair<const SafetensorsEntry*, const Tensor*>> matches;
   for (const auto& [name, t] : destination) {
     RECSYS_CHECK(t.defined(), "safetensors: load into ", src, ": destination tensor '", name, "' is undefined");
     RECSYS_CHECK(wanted.emplace(name, &t).second, "safetensors: load into ", src, ": the destination names '", name,
@@ -337,7 +346,7 @@ inline LoadResult load_into(const ByteSource& in, const NamedTensors& destinatio
                  safetensors_dtype(e.dtype), " (", e.dtype, ") in the file but ", t.dtype(), " in the destination");
     RECSYS_CHECK(e.shape == t.shape(), "safetensors: ", src, ": tensor '", name, "': shape ", e.shape,
                  " in the file but ", t.shape(), " in the destination");
-    plan.emplace_back(&e, &t);
+    matches.emplace_back(&e, &t);
   }
   for (const auto& e : h.entries)
     if (!wanted.count(e.name)) result.unexpected.push_back(e.name);
@@ -355,12 +364,15 @@ inline LoadResult load_into(const ByteSource& in, const NamedTensors& destinatio
                " (in the file, not in the destination; LoadOptions::allow_unexpected ignores them)");
 
   // Read everything into fresh tensors first: a read error must not leave the destination half-loaded.
-  std::vector<Tensor> staged;
-  staged.reserve(plan.size());
-  for (const auto& [e, t] : plan) staged.push_back(read_entry(in, h, *e));
-  NoGradGuard no_grad;
-  for (std::size_t i = 0; i < plan.size(); ++i) plan[i].second->copy_(staged[i]);
-  return result;
+  plan.copies.reserve(matches.size());
+  for (const auto& [e, t] : matches) plan.copies.emplace_back(*t, read_entry(in, h, *e));
+  return plan;
+}
+
+inline LoadResult load_into(const ByteSource& in, const NamedTensors& destination, const LoadOptions& options) {
+  const LoadPlan plan = prepare_load(in, read_header(in), destination, options);
+  plan.commit();
+  return plan.result;
 }
 
 /// Builds the header text (padded with spaces to a multiple of 8, so the data section is 8-byte aligned).

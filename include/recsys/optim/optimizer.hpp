@@ -14,11 +14,6 @@
 #include "recsys/io/json.hpp"
 #include "recsys/ops/checks.hpp"
 
-namespace recsys {
-/// (name, tensor) pairs in a stable order: what Module::named_parameters() returns and what weight files hold.
-using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
-}  // namespace recsys
-
 namespace recsys::optim {
 
 /// An optimizer's state for a checkpoint. `tensors` are named "<parameter index>.<buffer>" (like
