@@ -10,6 +10,7 @@
 #include "recsys/ops/reduce.hpp"
 #include "recsys/ops/matmul.hpp"
 #include "recsys/ops/linear.hpp"
+#include "recsys/ops/lstm.hpp"
 #include "recsys/ops/softmax.hpp"
 #include "recsys/ops/loss.hpp"
 #include "recsys/io/json.hpp"
