@@ -111,12 +111,30 @@ class Tensor {
     return static_cast<char*>(checked()->storage->data()) + impl_->offset * static_cast<std::int64_t>(itemsize());
   }
 
+  // item() and at() are defined here, not out of class: nvcc's front end rejects an out-of-class
+  // definition of a member template whose declaration has a default template argument.
   /// The value of a one-element tensor, converted to T (copies from the device if needed).
   template <class T = double>
-  T item() const;
+  T item() const {
+    RECSYS_CHECK(numel() == 1, "item: tensor has ", numel(), " elements (shape ", shape(),
+                 "); item() needs exactly one");
+    return this->template to_vector<T>()[0];
+  }
   /// Element at a full index (CPU tensors), converted to T.
   template <class T = double>
-  T at(std::initializer_list<std::int64_t> index) const;
+  T at(std::initializer_list<std::int64_t> index) const {
+    RECSYS_CHECK(device().is_cpu(), "at: tensor is on ", device(), "; copy it with cpu() first");
+    RECSYS_CHECK(static_cast<int>(index.size()) == dim(), "at: got ", index.size(), " indices for a tensor of rank ",
+                 dim());
+    std::int64_t offset = 0;
+    int d = 0;
+    for (std::int64_t i : index) {
+      RECSYS_CHECK(i >= 0 && i < shape()[d], "at: index ", i, " is out of range for dimension ", d, " of size ",
+                   shape()[d]);
+      offset += i * strides()[d++];
+    }
+    return visit_dtype(dtype(), [&]<class S>() { return static_cast<T>(data<S>()[offset]); });
+  }
   /// All elements in row-major order, converted to T, as a host vector.
   template <class T>
   std::vector<T> to_vector() const;

@@ -119,26 +119,4 @@ std::vector<T> Tensor::to_vector() const {
   return out;
 }
 
-template <class T>
-T Tensor::item() const {
-  RECSYS_CHECK(numel() == 1, "item: tensor has ", numel(), " elements (shape ", shape(),
-               "); item() needs exactly one");
-  return to_vector<T>()[0];
-}
-
-template <class T>
-T Tensor::at(std::initializer_list<std::int64_t> index) const {
-  RECSYS_CHECK(device().is_cpu(), "at: tensor is on ", device(), "; copy it with cpu() first");
-  RECSYS_CHECK(static_cast<int>(index.size()) == dim(), "at: got ", index.size(), " indices for a tensor of rank ",
-               dim());
-  std::int64_t offset = 0;
-  int d = 0;
-  for (std::int64_t i : index) {
-    RECSYS_CHECK(i >= 0 && i < shape()[d], "at: index ", i, " is out of range for dimension ", d, " of size ",
-                 shape()[d]);
-    offset += i * strides()[d++];
-  }
-  return visit_dtype(dtype(), [&]<class S>() { return static_cast<T>(data<S>()[offset]); });
-}
-
 }  // namespace recsys
