@@ -24,13 +24,19 @@ struct Avx2Sgemm {
 
   template <int R, bool kRowA>
   RECSYS_TARGET_AVX2 static void tile(const SgemmTile& t) {
+    float* c = t.c;
+    const std::int64_t ldc = t.ldc, kc = t.kc, lda = t.a_ld, ldb = t.b_ld;
+#pragma GCC unroll 6
+    for (int i = 0; i < R; ++i) {  // C is needed only after the k loop: start fetching it now
+      _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 15), _MM_HINT_T0);
+    }
     __m256 acc0[R], acc1[R];
 #pragma GCC unroll 6
     for (int i = 0; i < R; ++i) acc0[i] = acc1[i] = _mm256_setzero_ps();
     const float* a = t.a;
     const float* b = t.b;
-    const std::int64_t lda = t.a_ld, ldb = t.b_ld;
-    for (std::int64_t k = 0; k < t.kc; ++k) {
+    for (std::int64_t k = 0; k < kc; ++k) {
       const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
       b += ldb;
 #pragma GCC unroll 6
@@ -41,20 +47,21 @@ struct Avx2Sgemm {
       }
       a += kRowA ? 1 : lda;
     }
-    const __m256i m0 = lanes(t.cols), m1 = lanes(t.cols - 8);
+    const int cols = t.cols;
+    const __m256i m0 = lanes(cols), m1 = lanes(cols - 8);
     const __m256 alpha = _mm256_set1_ps(t.alpha), beta = _mm256_set1_ps(t.beta);
-    float* c = t.c;
+    const bool read_c = t.read_c;
 #pragma GCC unroll 6
-    for (int i = 0; i < R; ++i, c += t.ldc) {
+    for (int i = 0; i < R; ++i, c += ldc) {
       __m256 r0, r1;
-      if (t.read_c) {
+      if (read_c) {
         r0 = _mm256_fmadd_ps(acc0[i], alpha, _mm256_mul_ps(beta, _mm256_maskload_ps(c, m0)));
         r1 = _mm256_fmadd_ps(acc1[i], alpha, _mm256_mul_ps(beta, _mm256_maskload_ps(c + 8, m1)));
       } else {
         r0 = _mm256_mul_ps(acc0[i], alpha);
         r1 = _mm256_mul_ps(acc1[i], alpha);
       }
-      if (t.cols == kNr) {  // vmaskmov stores are slow on some cores: use it only on the edge
+      if (cols == kNr) {  // vmaskmov stores are slow on some cores: use it only on the edge
         _mm256_storeu_ps(c, r0);
         _mm256_storeu_ps(c + 8, r1);
       } else {

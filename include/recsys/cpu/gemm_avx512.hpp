@@ -35,13 +35,19 @@ struct Avx512Sgemm {
 
   template <int R, bool kRowA>
   RECSYS_TARGET_AVX512 static void tile(const SgemmTile& t) {
+    float* c = t.c;
+    const std::int64_t ldc = t.ldc, kc = t.kc, lda = t.a_ld, ldb = t.b_ld;
+#pragma GCC unroll 12
+    for (int i = 0; i < R; ++i) {  // C is needed only after the k loop: start fetching it now
+      _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 31), _MM_HINT_T0);
+    }
     __m512 acc0[R], acc1[R];
 #pragma GCC unroll 12
     for (int i = 0; i < R; ++i) acc0[i] = acc1[i] = _mm512_setzero_ps();
     const float* a = t.a;
     const float* b = t.b;
-    const std::int64_t lda = t.a_ld, ldb = t.b_ld;
-    for (std::int64_t k = 0; k < t.kc; ++k) {
+    for (std::int64_t k = 0; k < kc; ++k) {
       const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
       b += ldb;
 #pragma GCC unroll 12
@@ -54,11 +60,11 @@ struct Avx512Sgemm {
     }
     const __mmask16 m0 = lanes(t.cols), m1 = lanes(t.cols - 16);
     const __m512 alpha = _mm512_set1_ps(t.alpha), beta = _mm512_set1_ps(t.beta);
-    float* c = t.c;
+    const bool read_c = t.read_c;
 #pragma GCC unroll 12
-    for (int i = 0; i < R; ++i, c += t.ldc) {
+    for (int i = 0; i < R; ++i, c += ldc) {
       __m512 r0, r1;
-      if (t.read_c) {
+      if (read_c) {
         r0 = _mm512_fmadd_ps(acc0[i], alpha, _mm512_mul_ps(beta, _mm512_maskz_loadu_ps(m0, c)));
         r1 = _mm512_fmadd_ps(acc1[i], alpha, _mm512_mul_ps(beta, _mm512_maskz_loadu_ps(m1, c + 16)));
       } else {

@@ -79,20 +79,40 @@ inline SgemmScratch& thread_scratch() {
 
 inline std::int64_t round_up(std::int64_t x, std::int64_t to) { return (x + to - 1) / to * to; }
 
-/// C = alpha · op(A) · op(B) + beta · C on the region rows [r0, r1) × columns [c0, c1) of one GEMM,
-/// by one thread. r0 and c0 sit on the mr / nr grid, so tiles are the same however C is split.
+/// Threads that work on one GEMM together, each on its own band of rows, sharing the packed B
+/// panel: each packs some of its strips, then all read all of it.
+struct SgemmTeam {
+  float* b_panel = nullptr;  // kc × round_up(min(kNc, n), nr) floats, from the calling thread
+};
+
+/// Packs op(B)[pc .. pc + kc) × [jc .. jc + nc) into `panel`, strip by strip shared out over the
+/// team; returns when the whole panel is ready. Every thread of the team must call it.
+inline void sgemm_pack_b_shared(const SgemmKernels& ks, const GemmArgs<float>& p, const float* B, std::int64_t pc,
+                                std::int64_t kc, std::int64_t jc, std::int64_t nc, float* panel) {
+  const std::int64_t nr = ks.nr, strips = (nc + nr - 1) / nr;
+#pragma omp for schedule(static)
+  for (std::int64_t s = 0; s < strips; ++s)
+    ks.pack_b(p, B, pc, kc, jc + s * nr, std::min(nr, nc - s * nr), panel + s * kc * nr);
+  // The implicit barrier of `omp for` publishes the panel to the whole team.
+}
+
+/// C = alpha · op(A) · op(B) + beta · C on the region rows [r0, r1) × columns [c0, c1) of one GEMM.
+/// r0 and c0 sit on the mr / nr grid, so tiles are the same however C is split. With a team, every
+/// thread of it calls this with the same columns and its own rows.
 inline void sgemm_region(const SgemmKernels& ks, const GemmArgs<float>& p, const float* A, const float* B, float* C,
-                         std::int64_t r0, std::int64_t r1, std::int64_t c0, std::int64_t c1) {
+                         std::int64_t r0, std::int64_t r1, std::int64_t c0, std::int64_t c1,
+                         const SgemmTeam* team = nullptr) {
   const std::int64_t mr = ks.mr, nr = ks.nr, kc_max = k_block(p.k);
   const std::int64_t rows = r1 - r0, cols = c1 - c0;
-  const bool pack_b = p.trans_b || rows > SgemmTuning::kDirectBMaxRows;
-  // In place, rows of a non-transposed A are read at stride lda by 12 streams; a large lda sends
-  // them to the same cache sets, so only short rows are read in place.
+  const bool pack_b = team != nullptr || p.trans_b || rows > SgemmTuning::kDirectBMaxRows;
+  // Rows of a non-transposed A read in place stream at stride lda, 12 at once; a large lda sends
+  // them to the same cache sets, so only regions with few column strips to repay packing skip it.
   const bool pack_a = cols > SgemmTuning::kDirectAMaxCols;
   const std::int64_t nc_max = std::min(SgemmTuning::kNc, cols);
   SgemmScratch& scratch = thread_scratch();
   // Direct B still packs the ragged last strip, so every kernel may read nr full columns.
-  float* b_buf = scratch.b.get(static_cast<std::size_t>(kc_max * (pack_b ? round_up(nc_max, nr) : nr)));
+  float* b_buf = team != nullptr ? team->b_panel
+                                 : scratch.b.get(static_cast<std::size_t>(kc_max * (pack_b ? round_up(nc_max, nr) : nr)));
   float* a_buf = pack_a ? scratch.a.get(static_cast<std::size_t>(kc_max * round_up(std::min(SgemmTuning::kMc, rows), mr)))
                         : nullptr;
   SgemmTile t;
@@ -106,7 +126,10 @@ inline void sgemm_region(const SgemmKernels& ks, const GemmArgs<float>& p, const
       t.kc = kc;
       t.read_c = pc > 0 || p.beta != 0.0f;  // later K blocks accumulate onto the earlier ones
       t.beta = pc > 0 ? 1.0f : p.beta;
-      if (in_place < nc) ks.pack_b(p, B, pc, kc, jc + in_place, nc - in_place, b_buf);
+      if (team != nullptr)
+        sgemm_pack_b_shared(ks, p, B, pc, kc, jc, nc, b_buf);
+      else if (in_place < nc)
+        ks.pack_b(p, B, pc, kc, jc + in_place, nc - in_place, b_buf);
       for (std::int64_t ic = r0; ic < r1; ic += SgemmTuning::kMc) {
         const std::int64_t mc = std::min(SgemmTuning::kMc, r1 - ic);
         if (pack_a) ks.pack_a(p, A, ic, mc, pc, kc, a_buf);
@@ -140,6 +163,9 @@ inline void sgemm_region(const SgemmKernels& ks, const GemmArgs<float>& p, const
           }
         }
       }
+      if (team != nullptr) {
+#pragma omp barrier
+      }  // nobody repacks the panel while a teammate still reads it
     }
   }
 }
@@ -153,11 +179,12 @@ inline void sgemm_scale_c(const GemmArgs<float>& p) {
     }
 }
 
-/// How a batched GEMM is cut into independent regions of C, one thread each.
+/// How a batched GEMM is shared out over threads.
 struct SgemmSplit {
   int threads = 1;
-  std::int64_t parts = 1;  // regions per GEMM of the batch
-  bool by_rows = true;     // regions are row bands (else column bands)
+  bool bands = false;    // false: whole GEMMs of the batch per thread; true: every GEMM cut into one band per thread
+  bool by_rows = true;   // bands are row bands (else column bands)
+  bool team = false;     // row bands share one packed B panel
 };
 
 /// Balance of splitting `strips` tiles over `parts`: mean work over the largest part's.
@@ -172,13 +199,17 @@ inline SgemmSplit plan_split(const SgemmKernels& ks, const GemmArgs<float>& p) {
   s.threads = macs < SgemmTuning::kMinParallelMacs ? 1 : num_threads();
   if (s.threads == 1 || p.batch % s.threads == 0) return s;  // whole GEMMs share out evenly
   // Cut each GEMM into `threads` bands, along whichever dimension splits more evenly; on a tie,
-  // rows when m >= n (each band re-packs all of B, so splitting the longer side duplicates less).
+  // rows when m >= n (column bands would each pack all of A, row bands share B's packing).
   const std::int64_t strips_m = (p.m + ks.mr - 1) / ks.mr, strips_n = (p.n + ks.nr - 1) / ks.nr;
   const double bal_m = split_balance(strips_m, s.threads), bal_n = split_balance(strips_n, s.threads);
   s.by_rows = bal_m > bal_n + 0.05 || (bal_m >= bal_n - 0.05 && p.m >= p.n);
-  const std::int64_t strips = s.by_rows ? strips_m : strips_n;
-  s.parts = std::min<std::int64_t>(s.threads, strips);
-  if (p.batch * s.parts < s.threads) s.threads = static_cast<int>(p.batch * s.parts);
+  if ((s.by_rows ? strips_m : strips_n) < s.threads) {  // too small to cut: whole GEMMs, unevenly
+    s.threads = static_cast<int>(std::min<std::int64_t>(s.threads, p.batch));
+    return s;
+  }
+  s.bands = true;
+  // Bands that read B in place (few rows) have nothing to share.
+  s.team = s.by_rows && (p.trans_b || p.m / s.threads > SgemmTuning::kDirectBMaxRows);
   return s;
 }
 
@@ -194,28 +225,42 @@ inline void sgemm(const SgemmKernels& ks, const GemmArgs<float>& p) {
     return;
   }
   const SgemmSplit split = plan_split(ks, p);
-  const std::int64_t strips = split.by_rows ? (p.m + ks.mr - 1) / ks.mr : (p.n + ks.nr - 1) / ks.nr;
-  const std::int64_t step = split.by_rows ? ks.mr : ks.nr, extent = split.by_rows ? p.m : p.n;
-  auto run = [&](std::int64_t unit) {
-    const std::int64_t bi = unit / split.parts, part = unit % split.parts;
-    const std::int64_t lo = std::min(extent, strips * part / split.parts * step);
-    const std::int64_t hi = std::min(extent, strips * (part + 1) / split.parts * step);
-    if (lo >= hi) return;
-    const float* A = p.a + bi * p.stride_a;
-    const float* B = p.b + bi * p.stride_b;
-    float* C = p.c + bi * p.stride_c;
-    if (split.by_rows)
-      sgemm_region(ks, p, A, B, C, lo, hi, 0, p.n);
-    else
-      sgemm_region(ks, p, A, B, C, 0, p.m, lo, hi);
+  auto whole = [&](std::int64_t bi) {
+    sgemm_region(ks, p, p.a + bi * p.stride_a, p.b + bi * p.stride_b, p.c + bi * p.stride_c, 0, p.m, 0, p.n);
   };
-  const std::int64_t units = p.batch * split.parts;
   if (split.threads == 1) {
-    for (std::int64_t u = 0; u < units; ++u) run(u);
+    for (std::int64_t bi = 0; bi < p.batch; ++bi) whole(bi);
     return;
   }
+  if (!split.bands) {
 #pragma omp parallel for num_threads(split.threads) schedule(static)
-  for (std::int64_t u = 0; u < units; ++u) run(u);
+    for (std::int64_t bi = 0; bi < p.batch; ++bi) whole(bi);
+    return;
+  }
+#if defined(_OPENMP)
+  SgemmTeam team;
+  if (split.team) {
+    const std::int64_t panel = k_block(p.k) * round_up(std::min(SgemmTuning::kNc, p.n), ks.nr);
+    team.b_panel = thread_scratch().b.get(static_cast<std::size_t>(panel));
+  }
+  const std::int64_t step = split.by_rows ? ks.mr : ks.nr, extent = split.by_rows ? p.m : p.n;
+  const std::int64_t strips = (extent + step - 1) / step;
+#pragma omp parallel num_threads(split.threads)
+  {
+    const std::int64_t part = omp_get_thread_num(), parts = omp_get_num_threads();
+    const std::int64_t lo = std::min(extent, strips * part / parts * step);
+    const std::int64_t hi = std::min(extent, strips * (part + 1) / parts * step);
+    for (std::int64_t bi = 0; bi < p.batch; ++bi) {
+      const float* A = p.a + bi * p.stride_a;
+      const float* B = p.b + bi * p.stride_b;
+      float* C = p.c + bi * p.stride_c;
+      if (split.by_rows)
+        sgemm_region(ks, p, A, B, C, lo, hi, 0, p.n, split.team ? &team : nullptr);
+      else
+        sgemm_region(ks, p, A, B, C, 0, p.m, lo, hi);
+    }
+  }
+#endif
 }
 
 }  // namespace recsys::cpu
