@@ -1,26 +1,59 @@
-// recsys/recsys.hpp — the umbrella header: everything the library offers.
+// recsys/recsys.hpp — the umbrella header: everything the library offers, in dependency order.
 #pragma once
 
+// core: tensors, random numbers, factories
 #include "recsys/core/tensor.hpp"
 #include "recsys/core/factory.hpp"
 #include "recsys/core/random.hpp"
 #include "recsys/autograd/gradcheck.hpp"
+
+// ops: differentiable functions on tensors
 #include "recsys/ops/binary.hpp"
 #include "recsys/ops/unary.hpp"
 #include "recsys/ops/reduce.hpp"
 #include "recsys/ops/matmul.hpp"
 #include "recsys/ops/linear.hpp"
-#include "recsys/ops/lstm.hpp"
 #include "recsys/ops/softmax.hpp"
 #include "recsys/ops/loss.hpp"
 #include "recsys/ops/embedding.hpp"
 #include "recsys/ops/conv1d.hpp"
 #include "recsys/ops/maxpool1d.hpp"
+#include "recsys/ops/lstm.hpp"
 #include "recsys/ops/dropout.hpp"
-#include "recsys/io/json.hpp"
-#include "recsys/io/safetensors.hpp"
+
+// nn: layers and models
+#include "recsys/nn/module.hpp"
+#include "recsys/nn/sequential.hpp"
+#include "recsys/nn/dense.hpp"
+#include "recsys/nn/embedding.hpp"
+#include "recsys/nn/conv1d.hpp"
+#include "recsys/nn/maxpool1d.hpp"
+#include "recsys/nn/lstm.hpp"
+#include "recsys/nn/dropout.hpp"
+#include "recsys/nn/serialize.hpp"
+
+// optim: optimizers, clipping, schedules
 #include "recsys/optim/sgd.hpp"
 #include "recsys/optim/adam.hpp"
 #include "recsys/optim/clip_grad.hpp"
 #include "recsys/optim/lr_scheduler.hpp"
+
+// io: JSON, weight files, checkpoints
+#include "recsys/io/json.hpp"
+#include "recsys/io/safetensors.hpp"
 #include "recsys/io/checkpoint.hpp"
+
+// train: progress, history, charts
+#include "recsys/train/progress.hpp"
+#include "recsys/train/history.hpp"
+#include "recsys/train/svg_chart.hpp"
+
+// data: CSV, tables
+#include "recsys/data/csv.hpp"
+#include "recsys/data/table.hpp"
+
+// metrics
+#include "recsys/metrics/classification.hpp"
+#include "recsys/metrics/regression.hpp"
+#include "recsys/metrics/ranking.hpp"
+#include "recsys/metrics/ab_test.hpp"
