@@ -214,6 +214,8 @@ TEST_CASE("Table errors name the op, the column and the values") {
   Column c("c", ColumnType::int64);
   CHECK_THROWS_WITH_AS(c.push_value(Value(std::string("s"))),
                        doctest::Contains("Column 'c': cannot store a string in a int64 column"), Error);
+  CHECK_THROWS_WITH_AS(t.column("title").number_at(0),
+                       doctest::Contains("Column 'title': a string column has no numbers"), Error);
   CHECK_THROWS_WITH_AS(t.column("title").to_float64(),
                        doctest::Contains("Column 'title': cannot convert a string column to float64"), Error);
 }

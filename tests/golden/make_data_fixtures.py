@@ -101,7 +101,7 @@ def write_sparse(m, stem):
         f.write("row,col,value\n")
         for r in range(m.shape[0]):
             for k in range(m.indptr[r], m.indptr[r + 1]):
-                f.write(f"{r},{m.indices[k]},{m.data[k]!r}\n")
+                f.write(f"{r},{m.indices[k]},{float(m.data[k])!r}\n")
     with open(path(stem + "_shape.txt"), "w") as f:
         f.write(f"{m.shape[0]} {m.shape[1]} {m.nnz}\n")
 
@@ -146,12 +146,13 @@ def text_fixtures():
     m = vec.fit_transform(docs).tocsr()
     write_lines(vec.get_feature_names_out(), "imdb_tfidf_vocab.txt")
     write_lines([repr(float(v)) for v in vec.idf_], "imdb_tfidf_idf.txt")
+    m.sort_indices()
     with open(path("imdb_tfidf_rows.csv"), "w") as f:
-        f.write("row,nnz,sum,max_col\n")
+        f.write("row,nnz,sum,max,col_weighted_sum\n")  # the last is sum(col * value): it checks the columns
         for r in range(m.shape[0]):
-            row = m.getrow(r)
-            max_col = int(row.indices[np.argmax(row.data)]) if row.nnz else -1
-            f.write(f"{r},{row.nnz},{float(row.sum())!r},{max_col}\n")
+            cols, vals = m.indices[m.indptr[r]:m.indptr[r + 1]], m.data[m.indptr[r]:m.indptr[r + 1]]
+            top = float(vals.max()) if len(vals) else 0.0
+            f.write(f"{r},{len(vals)},{float(vals.sum())!r},{top!r},{float((cols * vals).sum())!r}\n")
 
 
 # ---------------------------------------------------------------- splits

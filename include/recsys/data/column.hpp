@@ -89,6 +89,7 @@ class Column {
     for (std::uint8_t m : missing_) n += m;
     return n;
   }
+  // The typed accessors below are unchecked (hot loops): the column must have that type.
   /// The value of an int64 cell (0 when missing).
   std::int64_t int_at(std::int64_t i) const { return ints_[static_cast<std::size_t>(i)]; }
   /// The value of a float64 cell (NaN when missing).
@@ -98,8 +99,9 @@ class Column {
     const auto b = offsets_[static_cast<std::size_t>(i)], e = offsets_[static_cast<std::size_t>(i) + 1];
     return std::string_view(chars_.data() + b, e - b);
   }
-  /// A numeric cell as double (NaN when missing).
+  /// A numeric cell as double (NaN when missing); a string column is an error.
   double number_at(std::int64_t i) const {
+    RECSYS_CHECK(type_ != ColumnType::string, "Column '", name_, "': a string column has no numbers");
     if (is_missing(i)) return std::numeric_limits<double>::quiet_NaN();
     return type_ == ColumnType::int64 ? static_cast<double>(int_at(i)) : float_at(i);
   }
