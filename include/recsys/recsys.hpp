@@ -48,9 +48,13 @@
 #include "recsys/train/history.hpp"
 #include "recsys/train/svg_chart.hpp"
 
-// data: CSV, tables
+// data: CSV, tables, text, splits, batches
 #include "recsys/data/csv.hpp"
 #include "recsys/data/table.hpp"
+#include "recsys/data/text.hpp"
+#include "recsys/data/vectorizer.hpp"
+#include "recsys/data/split.hpp"
+#include "recsys/data/loader.hpp"
 
 // metrics
 #include "recsys/metrics/classification.hpp"
