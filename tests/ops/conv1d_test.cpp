@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "recsys/io/safetensors.hpp"
 #include "test_util.hpp"
 
 using namespace recsys;
@@ -49,6 +50,19 @@ std::vector<double> naive_conv1d(const Tensor& x, const Tensor& w, const Tensor&
 /// x (1, 3, 2) = [[1, 2], [3, 4], [5, 6]]; filter 0 takes x[t, 0] + x[t+1, 1]; filter 1 sums the window.
 Tensor hand_x() { return tensor({1.f, 2.f, 3.f, 4.f, 5.f, 6.f}, {1, 3, 2}); }
 Tensor hand_w() { return tensor({1.f, 1.f, 0.f, 1.f, 0.f, 1.f, 1.f, 1.f}, {2, 2, 2}); }
+
+/// A golden fixture written by tests/golden/ops_fixtures.py: tensors by name, settings as strings.
+struct Fixture {
+  io::SafetensorsFile file;
+  explicit Fixture(const std::string& name)
+      : file(io::read_safetensors(std::string(RECSYS_TEST_FIXTURES) + "/ops/" + name + ".safetensors")) {}
+  Tensor operator[](const std::string& key) const {
+    for (const auto& [k, v] : file.tensors)
+      if (k == key) return v;
+    return {};
+  }
+  std::int64_t setting(const std::string& key) const { return std::stoll(file.metadata.at(key)); }
+};
 }  // namespace
 
 TEST_CASE("conv1d by hand: valid, same and strided") {
@@ -135,6 +149,28 @@ TEST_CASE("conv1d forward and backward are bitwise identical with 1 and 2 thread
     for (std::size_t i = 0; i < one.size(); ++i) {
       INFO("padding ", pad, ", tensor ", i);
       CHECK(bitwise_equal(one[i], two[i]));
+    }
+  }
+}
+
+TEST_CASE("conv1d matches torch.nn.functional.conv1d (golden fixtures)") {
+  for (const char* name : {"conv1d_valid", "conv1d_valid_stride3", "conv1d_same", "conv1d_same_stride2"}) {
+    const Fixture f(name);
+    const std::string padding = f.file.metadata.at("padding");
+    for (DType dt : {DType::float32, DType::float64}) {
+      INFO(name, " ", dtype_name(dt));
+      const double rtol = dt == DType::float32 ? 1e-5 : 1e-10, atol = dt == DType::float32 ? 1e-5 : 1e-12;
+      auto leaf = [&](const char* key) {
+        Tensor t = f[key];
+        return t.defined() ? t.to(dt).detach().set_requires_grad() : t;
+      };
+      const Tensor x = leaf("x"), w = leaf("weight"), b = leaf("bias");
+      Tensor out = conv1d(x, w, b, f.setting("stride"), padding);
+      check_close(out, f["expected_output"], rtol, atol);
+      out.backward(f["grad_output"].to(dt));
+      check_close(x.grad(), f["expected_x_grad"], rtol, atol);
+      check_close(w.grad(), f["expected_weight_grad"], rtol, atol);
+      if (b.defined()) check_close(b.grad(), f["expected_bias_grad"], rtol, atol);
     }
   }
 }

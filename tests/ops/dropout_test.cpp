@@ -3,8 +3,10 @@
 
 #include <cmath>
 #include <limits>
+#include <string>
 #include <vector>
 
+#include "recsys/io/safetensors.hpp"
 #include "test_util.hpp"
 
 using namespace recsys;
@@ -19,6 +21,19 @@ struct FakeCudaDevice {
   MemoryBackend saved = memory_backend(DeviceType::cuda);
   FakeCudaDevice() { memory_backend(DeviceType::cuda) = memory_backend(DeviceType::cpu); }
   ~FakeCudaDevice() { memory_backend(DeviceType::cuda) = saved; }
+};
+
+/// A golden fixture written by tests/golden/ops_fixtures.py: tensors by name, settings as strings.
+struct Fixture {
+  io::SafetensorsFile file;
+  explicit Fixture(const std::string& name)
+      : file(io::read_safetensors(std::string(RECSYS_TEST_FIXTURES) + "/ops/" + name + ".safetensors")) {}
+  Tensor operator[](const std::string& key) const {
+    for (const auto& [k, v] : file.tensors)
+      if (k == key) return v;
+    return {};
+  }
+  std::int64_t setting(const std::string& key) const { return std::stoll(file.metadata.at(key)); }
 };
 }  // namespace
 
@@ -120,6 +135,22 @@ TEST_CASE("dropout: same seed gives bitwise-identical results with 1 and 2 threa
   CHECK(bitwise_equal(g1, g2));
   Generator other(1235);
   CHECK_FALSE(bitwise_equal(y1, dropout(x, 0.25, other)));
+}
+
+TEST_CASE("dropout matches an independent Python Philox implementation of the documented mask (golden fixture)") {
+  const Fixture f("dropout_mask");
+  const double rate = std::stod(f.file.metadata.at("rate"));
+  for (DType dt : {DType::float32, DType::float64}) {
+    INFO(dtype_name(dt));
+    Generator gen(static_cast<std::uint64_t>(std::stoull(f.file.metadata.at("seed"))));
+    gen.reserve(static_cast<std::uint64_t>(f.setting("first_block")));
+    Tensor x = f["x"].to(dt).detach().set_requires_grad();
+    Tensor out = dropout(x, rate, gen);
+    const double rtol = dt == DType::float32 ? 1e-6 : 1e-15;
+    check_close(out, f["expected_output"], rtol, 0);
+    out.backward(f["grad_output"].to(dt));
+    check_close(x.grad(), f["expected_x_grad"], rtol, 0);
+  }
 }
 
 TEST_CASE("dropout errors name the op and the values") {

@@ -1,8 +1,10 @@
 // tests/ops/embedding_test.cpp — embedding: lookup by hand, scatter-add gradient with repeats and padding, determinism, errors.
 #include <doctest/doctest.h>
 
+#include <string>
 #include <vector>
 
+#include "recsys/io/safetensors.hpp"
 #include "test_util.hpp"
 
 using namespace recsys;
@@ -21,6 +23,19 @@ struct FakeCudaDevice {
 
 /// W (4, 2) = [[0, 1], [2, 3], [4, 5], [6, 7]].
 Tensor table() { return arange(8, DType::float32).view({4, 2}); }
+
+/// A golden fixture written by tests/golden/ops_fixtures.py: tensors by name, settings as strings.
+struct Fixture {
+  io::SafetensorsFile file;
+  explicit Fixture(const std::string& name)
+      : file(io::read_safetensors(std::string(RECSYS_TEST_FIXTURES) + "/ops/" + name + ".safetensors")) {}
+  Tensor operator[](const std::string& key) const {
+    for (const auto& [k, v] : file.tensors)
+      if (k == key) return v;
+    return {};
+  }
+  std::int64_t setting(const std::string& key) const { return std::stoll(file.metadata.at(key)); }
+};
 }  // namespace
 
 TEST_CASE("embedding looks rows up by hand, for int32 and int64 ids of any shape") {
@@ -103,6 +118,24 @@ TEST_CASE("embedding is bitwise identical with 1 and 2 threads, and equals the s
   }
   CHECK(bitwise_equal(grad2, from_vector(expected, {vocab, dim})));
   CHECK(bitwise_equal(out2.select(1, 7), embedding(w, ids.select(1, 7))));
+}
+
+TEST_CASE("embedding matches torch.nn.functional.embedding (golden fixtures)") {
+  for (const char* name : {"embedding_basic", "embedding_padding"}) {
+    const Fixture f(name);
+    for (DType dt : {DType::float32, DType::float64}) {
+      for (DType id_dtype : {DType::int64, DType::int32}) {
+        INFO(name, " ", dtype_name(dt), " ids ", dtype_name(id_dtype));
+        // float64 runs the same float32 inputs exactly, so it must match torch's float64 to rounding.
+        const double rtol = dt == DType::float32 ? 1e-5 : 1e-12, atol = dt == DType::float32 ? 1e-6 : 1e-12;
+        Tensor w = f["weight"].to(dt).detach().set_requires_grad();
+        Tensor out = embedding(w, f["ids"].to(id_dtype), f.setting("padding_idx"));
+        check_close(out, f["expected_output"], rtol, atol);
+        out.backward(f["grad_output"].to(dt));
+        check_close(w.grad(), f["expected_weight_grad"], rtol, atol);
+      }
+    }
+  }
 }
 
 TEST_CASE("embedding errors name the op and the values") {

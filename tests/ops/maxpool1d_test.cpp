@@ -3,8 +3,10 @@
 
 #include <cmath>
 #include <limits>
+#include <string>
 #include <vector>
 
+#include "recsys/io/safetensors.hpp"
 #include "test_util.hpp"
 
 using namespace recsys;
@@ -23,6 +25,19 @@ struct FakeCudaDevice {
 
 /// x (1, 5, 2): channel 0 = [1, 5, 2, 4, 3], channel 1 = [-1, -2, -3, 0, -5].
 Tensor hand_x() { return tensor({1.f, -1.f, 5.f, -2.f, 2.f, -3.f, 4.f, 0.f, 3.f, -5.f}, {1, 5, 2}); }
+
+/// A golden fixture written by tests/golden/ops_fixtures.py: tensors by name, settings as strings.
+struct Fixture {
+  io::SafetensorsFile file;
+  explicit Fixture(const std::string& name)
+      : file(io::read_safetensors(std::string(RECSYS_TEST_FIXTURES) + "/ops/" + name + ".safetensors")) {}
+  Tensor operator[](const std::string& key) const {
+    for (const auto& [k, v] : file.tensors)
+      if (k == key) return v;
+    return {};
+  }
+  std::int64_t setting(const std::string& key) const { return std::stoll(file.metadata.at(key)); }
+};
 }  // namespace
 
 TEST_CASE("maxpool1d by hand: default stride, overlapping and strided windows") {
@@ -87,6 +102,22 @@ TEST_CASE("maxpool1d is bitwise identical with 1 and 2 threads") {
     set_num_threads(2);
     CHECK(bitwise_equal(y1, y2));
     CHECK(bitwise_equal(g1, g2));
+  }
+}
+
+TEST_CASE("maxpool1d matches torch.nn.functional.max_pool1d (golden fixtures)") {
+  for (const char* name : {"maxpool1d_basic", "maxpool1d_overlap", "maxpool1d_stride3"}) {
+    const Fixture f(name);
+    for (DType dt : {DType::float32, DType::float64}) {
+      INFO(name, " ", dtype_name(dt));
+      // The max selects an input exactly and the gradient only adds upstream values: tight tolerances.
+      const double rtol = dt == DType::float32 ? 1e-6 : 1e-12;
+      Tensor x = f["x"].to(dt).detach().set_requires_grad();
+      Tensor out = maxpool1d(x, f.setting("pool_size"), f.setting("stride"));
+      check_close(out, f["expected_output"], rtol, 0);
+      out.backward(f["grad_output"].to(dt));
+      check_close(x.grad(), f["expected_x_grad"], rtol, 1e-12);
+    }
   }
 }
 
