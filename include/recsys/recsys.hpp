@@ -48,13 +48,14 @@
 #include "recsys/train/history.hpp"
 #include "recsys/train/svg_chart.hpp"
 
-// data: CSV, tables, text, splits, batches
+// data: CSV, tables, text, splits, batches, the synthetic movie site
 #include "recsys/data/csv.hpp"
 #include "recsys/data/table.hpp"
 #include "recsys/data/text.hpp"
 #include "recsys/data/vectorizer.hpp"
 #include "recsys/data/split.hpp"
 #include "recsys/data/loader.hpp"
+#include "recsys/data/synthetic.hpp"
 
 // metrics
 #include "recsys/metrics/classification.hpp"
