@@ -26,6 +26,10 @@ namespace recsys::cpu {
 /// and each k step loads 2 B vectors for 24 FMAs.
 struct Avx512Sgemm {
   static constexpr int kMr = 12, kNr = 32;
+  /// Strips packed side by side when the source rows run across strips. One strip at a time walks
+  /// down a column, a new page per row; all of them at once scatters writes over too many streams.
+  /// Eight 32-column strips (1 KiB of each row) measured twice as fast as either.
+  static constexpr std::int64_t kPackGroup = 8;
 
   /// The first n of 16 lanes (n may be <= 0 or > 16).
   RECSYS_TARGET_AVX512 static __mmask16 lanes(std::int64_t n) {
@@ -115,46 +119,58 @@ struct Avx512Sgemm {
   RECSYS_TARGET_AVX512 static void pack_a(const GemmArgs<float>& p, const float* a, std::int64_t i0,
                                           std::int64_t rows, std::int64_t k0, std::int64_t kc, float* out) {
     constexpr __mmask16 kStrip = (1u << kMr) - 1;
-    for (std::int64_t s = 0; s * kMr < rows; ++s) {
-      const std::int64_t ii = i0 + s * kMr, r = std::min<std::int64_t>(kMr, rows - s * kMr);
-      float* dst = out + s * kc * kMr;
-      if (p.trans_a) {  // A is k×m: each k-row of the strip is r contiguous floats
-        const __mmask16 m = lanes(r);
-        const float* src = a + k0 * p.lda + ii;
-        for (std::int64_t k = 0; k < kc; ++k, src += p.lda)
-          _mm512_mask_storeu_ps(dst + k * kMr, kStrip, _mm512_maskz_loadu_ps(m, src));
-      } else {  // rows of A are contiguous in k: transpose 16 k at a time
-        for (std::int64_t kb = 0; kb < kc; kb += 16) {
-          const std::int64_t kn = std::min<std::int64_t>(16, kc - kb);
-          __m512 v[16];
-          load_transposed(a + ii * p.lda + k0 + kb, p.lda, r, kn, v);
-          for (std::int64_t k = 0; k < kn; ++k) _mm512_mask_storeu_ps(dst + (kb + k) * kMr, kStrip, v[k]);
+    const std::int64_t strips = (rows + kMr - 1) / kMr;
+    if (p.trans_a) {  // A is k×m: walk down ~1 KiB wide column blocks, dealing 12 floats per row to each strip
+      for (std::int64_t g = 0; g < strips; g += kPackGroup) {
+        const std::int64_t g_end = std::min(strips, g + kPackGroup);
+        for (std::int64_t k = 0; k < kc; ++k) {
+          const float* src = a + (k0 + k) * p.lda + i0;
+          for (std::int64_t s = g; s < g_end; ++s)
+            _mm512_mask_storeu_ps(out + (s * kc + k) * kMr, kStrip,
+                                  _mm512_maskz_loadu_ps(lanes(rows - s * kMr), src + s * kMr));
         }
+      }
+      return;
+    }
+    for (std::int64_t s = 0; s < strips; ++s) {  // rows of A are contiguous in k: transpose 16 k at a time
+      const std::int64_t r = std::min<std::int64_t>(kMr, rows - s * kMr);
+      float* dst = out + s * kc * kMr;
+      for (std::int64_t kb = 0; kb < kc; kb += 16) {
+        const std::int64_t kn = std::min<std::int64_t>(16, kc - kb);
+        __m512 v[16];
+        load_transposed(a + (i0 + s * kMr) * p.lda + k0 + kb, p.lda, r, kn, v);
+        for (std::int64_t k = 0; k < kn; ++k) _mm512_mask_storeu_ps(dst + (kb + k) * kMr, kStrip, v[k]);
       }
     }
   }
 
   RECSYS_TARGET_AVX512 static void pack_b(const GemmArgs<float>& p, const float* b, std::int64_t k0,
                                           std::int64_t kc, std::int64_t j0, std::int64_t cols, float* out) {
-    for (std::int64_t s = 0; s * kNr < cols; ++s) {
-      const std::int64_t jj = j0 + s * kNr, n = std::min<std::int64_t>(kNr, cols - s * kNr);
-      float* dst = out + s * kc * kNr;
-      if (!p.trans_b) {  // rows of B are contiguous in j
-        const __mmask16 m0 = lanes(n), m1 = lanes(n - 16);
-        const float* src = b + k0 * p.ldb + jj;
-        for (std::int64_t k = 0; k < kc; ++k, src += p.ldb) {
-          _mm512_storeu_ps(dst + k * kNr, _mm512_maskz_loadu_ps(m0, src));
-          _mm512_storeu_ps(dst + k * kNr + 16, _mm512_maskz_loadu_ps(m1, src + 16));
-        }
-      } else {  // B is n×k: transpose 16 columns × 16 k at a time
-        for (int h = 0; h < 2; ++h) {
-          const std::int64_t rows = std::clamp<std::int64_t>(n - 16 * h, 0, 16);
-          for (std::int64_t kb = 0; kb < kc; kb += 16) {
-            const std::int64_t kn = std::min<std::int64_t>(16, kc - kb);
-            __m512 v[16];
-            load_transposed(b + (jj + 16 * h) * p.ldb + k0 + kb, p.ldb, rows, kn, v);
-            for (std::int64_t k = 0; k < kn; ++k) _mm512_storeu_ps(dst + (kb + k) * kNr + 16 * h, v[k]);
+    const std::int64_t strips = (cols + kNr - 1) / kNr;
+    if (!p.trans_b) {  // walk down ~1 KiB wide column blocks of B, dealing 32 floats per row to each strip
+      for (std::int64_t g = 0; g < strips; g += kPackGroup) {
+        const std::int64_t g_end = std::min(strips, g + kPackGroup);
+        for (std::int64_t k = 0; k < kc; ++k) {
+          const float* src = b + (k0 + k) * p.ldb + j0;
+          for (std::int64_t s = g; s < g_end; ++s) {
+            const std::int64_t n = cols - s * kNr;
+            float* dst = out + (s * kc + k) * kNr;
+            _mm512_storeu_ps(dst, _mm512_maskz_loadu_ps(lanes(n), src + s * kNr));
+            _mm512_storeu_ps(dst + 16, _mm512_maskz_loadu_ps(lanes(n - 16), src + s * kNr + 16));
           }
+        }
+      }
+      return;
+    }
+    for (std::int64_t s = 0; s < strips; ++s) {  // B is n×k: transpose 16 columns × 16 k at a time
+      float* dst = out + s * kc * kNr;
+      for (int h = 0; h < 2; ++h) {
+        const std::int64_t rows = std::clamp<std::int64_t>(cols - s * kNr - 16 * h, 0, 16);
+        for (std::int64_t kb = 0; kb < kc; kb += 16) {
+          const std::int64_t kn = std::min<std::int64_t>(16, kc - kb);
+          __m512 v[16];
+          load_transposed(b + (j0 + s * kNr + 16 * h) * p.ldb + k0 + kb, p.ldb, rows, kn, v);
+          for (std::int64_t k = 0; k < kn; ++k) _mm512_storeu_ps(dst + (kb + k) * kNr + 16 * h, v[k]);
         }
       }
     }

@@ -15,10 +15,11 @@ namespace recsys::cpu {
 /// Block sizes and thresholds of the SGEMM driver. Tuned on Zen 5 (48 KiB L1d, 1 MiB L2 per core);
 /// bench/gemm_bench.cpp measures them.
 struct SgemmTuning {
-  /// Longest K block. The packed B strip (kc × nr) and A strip stream from L1/L2.
-  static constexpr std::int64_t kMaxKc = 384;
+  /// Longest K block. Every K block is one more pass over C, which dominates for large k; a B
+  /// strip (kc × nr = 128 KiB at most) still streams from L2 fast enough for the kernel.
+  static constexpr std::int64_t kMaxKc = 1024;
   /// Rows of A per packed block (a multiple of every kernel's mr: 12, 6 and 4): kMc × kc stays in L2.
-  static constexpr std::int64_t kMc = 240;
+  static constexpr std::int64_t kMc = 120;
   /// Columns of B per packed panel (kc × kNc floats, shared through L3).
   static constexpr std::int64_t kNc = 3072;
   /// A C region with at most this many rows reads B in place: B is swept too few times to repay packing.
@@ -26,8 +27,9 @@ struct SgemmTuning {
   /// A C region with at most this many columns reads A in place when A's rows are short enough to
   /// stay in cache; packing A costs one pass over it and pays back only over many column strips.
   static constexpr std::int64_t kDirectAMaxCols = 256;
-  /// Multiply-adds below which a GEMM runs on one thread (a fork costs a few microseconds).
-  static constexpr std::int64_t kMinParallelMacs = 1 << 17;
+  /// Multiply-adds below which a GEMM runs on one thread: waking a second thread costs a few
+  /// microseconds, and 32×128×128 (2^19) measured no faster on two.
+  static constexpr std::int64_t kMinParallelMacs = 1 << 20;
 };
 
 namespace gemm_detail {
@@ -85,15 +87,19 @@ struct SgemmTeam {
   float* b_panel = nullptr;  // kc × round_up(min(kNc, n), nr) floats, from the calling thread
 };
 
-/// Packs op(B)[pc .. pc + kc) × [jc .. jc + nc) into `panel`, strip by strip shared out over the
-/// team; returns when the whole panel is ready. Every thread of the team must call it.
+/// Packs op(B)[pc .. pc + kc) × [jc .. jc + nc) into `panel`, each thread of the team a contiguous
+/// run of strips; returns when the whole panel is ready. Every thread of the team must call it.
 inline void sgemm_pack_b_shared(const SgemmKernels& ks, const GemmArgs<float>& p, const float* B, std::int64_t pc,
                                 std::int64_t kc, std::int64_t jc, std::int64_t nc, float* panel) {
+#if defined(_OPENMP)
   const std::int64_t nr = ks.nr, strips = (nc + nr - 1) / nr;
-#pragma omp for schedule(static)
-  for (std::int64_t s = 0; s < strips; ++s)
-    ks.pack_b(p, B, pc, kc, jc + s * nr, std::min(nr, nc - s * nr), panel + s * kc * nr);
-  // The implicit barrier of `omp for` publishes the panel to the whole team.
+  const std::int64_t tid = omp_get_thread_num(), size = omp_get_num_threads();
+  const std::int64_t s0 = strips * tid / size, s1 = strips * (tid + 1) / size;
+  if (s0 < s1) ks.pack_b(p, B, pc, kc, jc + s0 * nr, std::min(nc, s1 * nr) - s0 * nr, panel + s0 * kc * nr);
+#pragma omp barrier
+#else
+  ks.pack_b(p, B, pc, kc, jc, nc, panel);
+#endif
 }
 
 /// C = alpha · op(A) · op(B) + beta · C on the region rows [r0, r1) × columns [c0, c1) of one GEMM.

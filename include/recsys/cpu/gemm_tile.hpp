@@ -59,19 +59,18 @@ constexpr std::array<SgemmTileFn, kSgemmMaxMr + 1> sgemm_tile_table(std::integer
   return table;
 }
 
-/// Packing in plain C++, for kernels without SIMD packing of their own.
+/// Packing in plain C++, for kernels without SIMD packing of their own. Both walk the source in
+/// memory order where they can: a walk down a column touches a new page for every k.
 template <int MR>
 void sgemm_pack_a_generic(const GemmArgs<float>& p, const float* a, std::int64_t i0, std::int64_t rows,
                           std::int64_t k0, std::int64_t kc, float* out) {
-  for (std::int64_t s = 0; s * MR < rows; ++s) {
-    const std::int64_t ii = i0 + s * MR, r = std::min<std::int64_t>(MR, rows - s * MR);
-    float* dst = out + s * kc * MR;
-    if (p.trans_a) {  // A is k×m: a k-row of the strip is contiguous
-      for (std::int64_t k = 0; k < kc; ++k)
-        for (std::int64_t i = 0; i < r; ++i) dst[k * MR + i] = a[(k0 + k) * p.lda + ii + i];
+  for (std::int64_t i = 0; i < rows; ++i) {
+    float* dst = out + (i / MR) * kc * MR + i % MR;
+    if (p.trans_a) {  // A is k×m
+      for (std::int64_t k = 0; k < kc; ++k) dst[k * MR] = a[(k0 + k) * p.lda + i0 + i];
     } else {
-      for (std::int64_t i = 0; i < r; ++i)
-        for (std::int64_t k = 0; k < kc; ++k) dst[k * MR + i] = a[(ii + i) * p.lda + k0 + k];
+      const float* src = a + (i0 + i) * p.lda + k0;
+      for (std::int64_t k = 0; k < kc; ++k) dst[k * MR] = src[k];
     }
   }
 }
@@ -79,16 +78,18 @@ void sgemm_pack_a_generic(const GemmArgs<float>& p, const float* a, std::int64_t
 template <int NR>
 void sgemm_pack_b_generic(const GemmArgs<float>& p, const float* b, std::int64_t k0, std::int64_t kc,
                           std::int64_t j0, std::int64_t cols, float* out) {
-  for (std::int64_t s = 0; s * NR < cols; ++s) {
-    const std::int64_t jj = j0 + s * NR, n = std::min<std::int64_t>(NR, cols - s * NR);
-    float* dst = out + s * kc * NR;
-    if (n < NR) std::fill(dst, dst + kc * NR, 0.0f);
-    if (p.trans_b) {  // B is n×k: a column of op(B) is contiguous
-      for (std::int64_t j = 0; j < n; ++j)
-        for (std::int64_t k = 0; k < kc; ++k) dst[k * NR + j] = b[(jj + j) * p.ldb + k0 + k];
-    } else {
-      for (std::int64_t k = 0; k < kc; ++k)
-        for (std::int64_t j = 0; j < n; ++j) dst[k * NR + j] = b[(k0 + k) * p.ldb + jj + j];
+  const std::int64_t padded = (cols + NR - 1) / NR * NR;
+  if (padded > cols) std::fill(out + (cols / NR) * kc * NR, out + (cols / NR + 1) * kc * NR, 0.0f);
+  if (p.trans_b) {  // B is n×k: a column of op(B) is contiguous
+    for (std::int64_t j = 0; j < cols; ++j) {
+      const float* src = b + (j0 + j) * p.ldb + k0;
+      float* dst = out + (j / NR) * kc * NR + j % NR;
+      for (std::int64_t k = 0; k < kc; ++k) dst[k * NR] = src[k];
+    }
+  } else {
+    for (std::int64_t k = 0; k < kc; ++k) {
+      const float* src = b + (k0 + k) * p.ldb + j0;
+      for (std::int64_t j = 0; j < cols; ++j) out[((j / NR) * kc + k) * NR + j % NR] = src[j];
     }
   }
 }
