@@ -113,7 +113,7 @@ inline void sgemm_region(const SgemmKernels& ks, const GemmArgs<float>& p, const
   const bool pack_b = team != nullptr || p.trans_b || rows > SgemmTuning::kDirectBMaxRows;
   // Rows of a non-transposed A read in place stream at stride lda, 12 at once; a large lda sends
   // them to the same cache sets, so only regions with few column strips to repay packing skip it.
-  const bool pack_a = cols > SgemmTuning::kDirectAMaxCols;
+  const bool pack_a = cols > SgemmTuning::kDirectAMaxCols || (!p.trans_a && ks.rowmajor[1] == nullptr);
   const std::int64_t nc_max = std::min(SgemmTuning::kNc, cols);
   SgemmScratch& scratch = thread_scratch();
   // Direct B still packs the ragged last strip, so every kernel may read nr full columns.
