@@ -7,19 +7,31 @@
 #include "recsys/core/tensor.hpp"
 #include "recsys/cuda/binary.cuh"
 #include "recsys/cuda/copy.cuh"
+#include "recsys/cuda/dropout.cuh"
+#include "recsys/cuda/embedding.cuh"
 #include "recsys/cuda/gemm.cuh"
 #include "recsys/cuda/loss.cuh"
+#include "recsys/cuda/lstm.cuh"
+#include "recsys/cuda/maxpool1d.cuh"
 #include "recsys/cuda/memory.cuh"
+#include "recsys/cuda/optim.cuh"
 #include "recsys/cuda/reduce.cuh"
 #include "recsys/cuda/softmax.cuh"
 #include "recsys/cuda/unary.cuh"
 #include "recsys/ops/binary.hpp"
 #include "recsys/ops/copy.hpp"
+#include "recsys/ops/dropout.hpp"
+#include "recsys/ops/embedding.hpp"
 #include "recsys/ops/loss.hpp"
+#include "recsys/ops/lstm.hpp"
 #include "recsys/ops/matmul.hpp"
+#include "recsys/ops/maxpool1d.hpp"
 #include "recsys/ops/reduce.hpp"
 #include "recsys/ops/softmax.hpp"
 #include "recsys/ops/unary.hpp"
+#include "recsys/optim/adam.hpp"
+#include "recsys/optim/clip_grad.hpp"
+#include "recsys/optim/sgd.hpp"
 
 namespace recsys::cuda {
 
@@ -52,6 +64,19 @@ void enable_floating() {
   nll_slot<T, std::int64_t>.cuda = &cuda::nll<T, std::int64_t>;
   nll_backward_slot<T, std::int32_t>.cuda = &cuda::nll_backward<T, std::int32_t>;
   nll_backward_slot<T, std::int64_t>.cuda = &cuda::nll_backward<T, std::int64_t>;
+  embedding_forward_slot<std::int32_t, T>.cuda = &cuda::embedding_forward<std::int32_t, T>;
+  embedding_forward_slot<std::int64_t, T>.cuda = &cuda::embedding_forward<std::int64_t, T>;
+  embedding_backward_slot<std::int32_t, T>.cuda = &cuda::embedding_backward<std::int32_t, T>;
+  embedding_backward_slot<std::int64_t, T>.cuda = &cuda::embedding_backward<std::int64_t, T>;
+  dropout_slot<T>.cuda = &cuda::dropout<T>;
+  maxpool1d_forward_slot<T>.cuda = &cuda::maxpool1d_forward<T>;
+  maxpool1d_backward_slot<T>.cuda = &cuda::maxpool1d_backward<T>;
+  lstm_cell_forward_slot<T>.cuda = &cuda::lstm_cell_forward<T>;
+  lstm_cell_backward_slot<T>.cuda = &cuda::lstm_cell_backward<T>;
+  optim::adam_update_slot<T>.cuda = &cuda::adam_update<T>;
+  optim::sgd_update_slot<T>.cuda = &cuda::sgd_update<T>;
+  optim::sum_squares_slot<T>.cuda = &cuda::sum_squares<T>;
+  optim::scale_inplace_slot<T>.cuda = &cuda::scale_inplace<T>;
 }
 
 }  // namespace detail

@@ -184,4 +184,17 @@ inline std::atomic<GemmPrecision>& gemm_precision_setting() {
 inline void set_gemm_precision(GemmPrecision p) { gemm_precision_setting() = p; }
 inline GemmPrecision gemm_precision() { return gemm_precision_setting(); }
 
+/// How the embedding gradient is formed on the GPU. deterministic (the default) sorts the ids and
+/// sums each id's rows in position order: the same bits as the CPU, run after run. atomic adds rows
+/// with atomicAdd: faster for large batches, but the order of additions (so the rounding) varies.
+enum class EmbeddingBackward : std::uint8_t { deterministic, atomic };
+
+inline std::atomic<EmbeddingBackward>& embedding_backward_setting() {
+  static std::atomic<EmbeddingBackward> m{EmbeddingBackward::deterministic};
+  return m;
+}
+/// Chooses the embedding gradient algorithm (process-wide).
+inline void set_embedding_backward(EmbeddingBackward m) { embedding_backward_setting() = m; }
+inline EmbeddingBackward embedding_backward_mode() { return embedding_backward_setting(); }
+
 }  // namespace recsys::cuda
