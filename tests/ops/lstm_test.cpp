@@ -354,7 +354,7 @@ TEST_CASE("lstm cell kernels agree across the instruction sets this CPU has") {
   MESSAGE("cell kernels tested: ", isas.size(), " (best: ", std::string(cpu::lstm_cell_isa_name()), ")");
   Generator gen(12);
   const std::int64_t B = 3, H = 37;  // H leaves vector tails
-  const Tensor pre = randn({B, 4 * H}, gen) * 4.0, c_prev = randn({B, H}, gen) * 2.0;
+  const Tensor pre = randn({B, 4 * H}, gen) * 4.0, bias = randn({4 * H}, gen), c_prev = randn({B, H}, gen) * 2.0;
   const Tensor dh = randn({B, H}, gen), dout = randn({B, H}, gen), dc = randn({B, H}, gen);
   std::vector<std::vector<Tensor>> results;
   for (CellIsa isa : isas) {
@@ -364,6 +364,7 @@ TEST_CASE("lstm cell kernels agree across the instruction sets this CPU has") {
     f.hidden = H;
     f.gates = gates.data<float>();
     f.ld_gates = 4 * H;
+    f.bias = bias.data<float>();
     f.c_prev = c_prev.data<float>();
     f.ld_c_prev = H;
     f.c = c.data<float>();

@@ -16,8 +16,9 @@ namespace recsys {
 template <class T>
 struct LstmCellForwardArgs {
   std::int64_t batch = 0, hidden = 0;
-  T* gates = nullptr;  // (B, 4H) in: pre-activations; out: σ(i), σ(f), tanh(g), σ(o) for backward
+  T* gates = nullptr;  // (B, 4H) in: pre-activations less the bias; out: σ(i), σ(f), tanh(g), σ(o) for backward
   std::int64_t ld_gates = 0;
+  const T* bias = nullptr;  // (4H) added to every row's pre-activations
   const T* c_prev = nullptr;  // (B, H) c_{t-1}
   std::int64_t ld_c_prev = 0;
   T* c = nullptr;       // (B, H) out: c_t = f * c_{t-1} + i * g
@@ -27,8 +28,7 @@ struct LstmCellForwardArgs {
   std::int64_t ld_state = 0;  // row stride of c, tanh_c, h and h_copy
 };
 
-/// One time step of the fused cell backward: the four gate gradients and the c recurrence, plus
-/// (optionally) their column sums into the bias gradient.
+/// One time step of the fused cell backward: the four gate gradients and the c recurrence.
 template <class T>
 struct LstmCellBackwardArgs {
   std::int64_t batch = 0, hidden = 0;
@@ -44,7 +44,6 @@ struct LstmCellBackwardArgs {
   T* grad_c = nullptr;        // (B, H) contiguous: in dL/dc_t, out dL/dc_{t-1}
   T* grad_gates = nullptr;    // (B, 4H) out: dL/d(pre-activations)
   std::int64_t ld_grad_gates = 0;
-  T* grad_bias = nullptr;  // optional (4H): += sum over rows of grad_gates
 };
 
 namespace cpu {
@@ -69,9 +68,14 @@ template <class T>
     T* c = p.c + b * p.ld_state;
     T* tc = p.tanh_c + b * p.ld_state;
     T* h = p.h + b * p.ld_state;
+    const T* bi = p.bias;
+    const T* bf = bi + H;
+    const T* bg = bf + H;
+    const T* bo = bg + H;
 #pragma omp simd
     for (std::int64_t j = 0; j < H; ++j) {
-      const T i = act_sigmoid(gi[j]), f = act_sigmoid(gf[j]), g = act_tanh(gg[j]), o = act_sigmoid(go[j]);
+      const T i = act_sigmoid(gi[j] + bi[j]), f = act_sigmoid(gf[j] + bf[j]);
+      const T g = act_tanh(gg[j] + bg[j]), o = act_sigmoid(go[j] + bo[j]);
       const T cj = f * cp[j] + i * g;
       const T t = act_tanh(cj);
       gi[j] = i;
@@ -221,37 +225,46 @@ inline const char* lstm_cell_isa_name() {
   return "base";
 }
 
+/// Whether a step kernel over rows·hidden elements forks: only when it is big enough to pay for the
+/// fork and not already running inside a parallel band (where num_threads() is 1).
+inline bool lstm_cell_parallel(std::int64_t rows, std::int64_t hidden) {
+  return rows > 1 && rows * hidden >= kLstmCellGrain && num_threads() > 1;
+}
+
 /// The fused cell forward for one step; rows are independent, so any thread split gives the same bits.
 template <class T>
 void lstm_cell_forward(const LstmCellForwardArgs<T>& p) {
   const lstm_detail::ForwardRowsFn<T> rows = lstm_detail::forward_kernel<T>(lstm_detail::best_cell_isa());
-#pragma omp parallel for schedule(static) if (p.batch * p.hidden >= kLstmCellGrain)
+  if (!lstm_cell_parallel(p.batch, p.hidden)) return rows(p, 0, p.batch);
+#pragma omp parallel for schedule(static)
   for (std::int64_t b = 0; b < p.batch; ++b) rows(p, b, b + 1);
 }
 
-/// The fused cell backward for one step. The bias gradient is summed per column over rows in row
-/// order by whichever thread owns the column, so it too is independent of the thread count.
+/// The fused cell backward for one step; rows are independent here too.
 template <class T>
 void lstm_cell_backward(const LstmCellBackwardArgs<T>& p) {
   const lstm_detail::BackwardRowsFn<T> rows = lstm_detail::backward_kernel<T>(lstm_detail::best_cell_isa());
-  const std::int64_t width = 4 * p.hidden;
-  constexpr std::int64_t kCols = 64;
-  const std::int64_t col_blocks = (width + kCols - 1) / kCols;
-#pragma omp parallel if (p.batch * p.hidden >= kLstmCellGrain)
-  {
-#pragma omp for schedule(static)
-    for (std::int64_t b = 0; b < p.batch; ++b) rows(p, b, b + 1);
-    if (p.grad_bias) {
-#pragma omp for schedule(static)
-      for (std::int64_t cb = 0; cb < col_blocks; ++cb) {
-        const std::int64_t j0 = cb * kCols, j1 = std::min(width, j0 + kCols);
-        T* db = p.grad_bias;
-        for (std::int64_t b = 0; b < p.batch; ++b) {
-          const T* row = p.grad_gates + b * p.ld_grad_gates;
-          for (std::int64_t j = j0; j < j1; ++j) db[j] += row[j];
-        }
-      }
-    }
+  if (!lstm_cell_parallel(p.batch, p.hidden)) return rows(p, 0, p.batch);
+#pragma omp parallel for schedule(static)
+  for (std::int64_t b = 0; b < p.batch; ++b) rows(p, b, b + 1);
+}
+
+/// Fewest batch rows worth a band of their own in lstm_row_bands.
+inline constexpr std::int64_t kLstmMinBandRows = 4;
+
+/// Calls fn(r0, r1) on disjoint bands of rows [0, rows) covering them all, one band per thread.
+/// An LSTM's batch rows never interact (h_t[b] needs only h_{t-1}[b]), so a thread can carry its band
+/// through every time step with no barrier between steps. Inside a band num_threads() is 1, so the
+/// GEMMs and cells it calls run on that thread alone. Each row's arithmetic is the same in any band
+/// (GEMM elements do not depend on their tile), so the results do not depend on the thread count.
+template <class F>
+void lstm_row_bands(std::int64_t rows, F&& fn) {
+  const std::int64_t bands = std::min<std::int64_t>(num_threads(), rows / kLstmMinBandRows);
+  if (bands <= 1) return fn(std::int64_t{0}, rows);
+#pragma omp parallel for schedule(static) num_threads(static_cast<int>(bands))
+  for (std::int64_t band = 0; band < bands; ++band) {
+    set_num_threads(1);  // this thread's nested ICV only; restored when the region ends
+    fn(rows * band / bands, rows * (band + 1) / bands);
   }
 }
 

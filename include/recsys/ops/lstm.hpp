@@ -83,7 +83,8 @@ inline void check_lstm_state(const char* what, const Tensor& s, std::int64_t bat
 ///
 /// The input projection of all steps is one GEMM; each step adds one (B × H)·(H × 4H) GEMM and one fused
 /// pass for the gates and the cell update. Backward runs the same way in reverse, then forms the
-/// weight gradients as single GEMMs over all B·T rows.
+/// weight gradients as single GEMMs over all B·T rows. Batch rows never interact, so on the CPU each
+/// thread carries its own band of rows through every step (cpu::lstm_row_bands).
 inline LstmResult lstm(const Tensor& x, const Tensor& w_ih, const Tensor& w_hh, const Tensor& bias = {},
                        const Tensor& h0 = {}, const Tensor& c0 = {}) {
   detail::check_floating("lstm", "x", x);
@@ -113,12 +114,13 @@ inline LstmResult lstm(const Tensor& x, const Tensor& w_ih, const Tensor& w_hh, 
 
   // Everything below works on private buffers; the one node recorded at the end covers all of it.
   NoGradGuard no_grad;
-  // Batch-major buffers, one row per (b, t): the step-t slice of each is B rows ld = T·width apart,
-  // which the GEMMs and the cell read in place, and the weight gradients are one GEMM over all rows.
+  // Batch-major buffers, one row per (b, t): a band of batch rows [r0, r1) is one contiguous block of
+  // each, and its step-t slice is r1 - r0 rows T·width apart, which the GEMMs and the cell read in place.
   const Tensor x2 = x.contiguous().view({B * T, I});
   const Tensor wih = detail::as_matrix_operand(w_ih), whh = detail::as_matrix_operand(w_hh);
   const Tensor h0c = h0.defined() ? h0.contiguous() : Tensor();
   const Tensor c0c = c0.defined() ? c0.contiguous() : zeros({B, H}, opts);
+  const Tensor bias_c = bias.defined() ? bias.contiguous() : zeros({G}, opts);  // the cell adds it
   Tensor gates = Tensor::empty({B, T, G}, opts);  // pre-activations, then the activations backward needs
   Tensor output = Tensor::empty({B, T, H}, opts), cs = Tensor::empty({B, T, H}, opts);
   Tensor tanh_cs = Tensor::empty({B, T, H}, opts);
@@ -128,36 +130,51 @@ inline LstmResult lstm(const Tensor& x, const Tensor& w_ih, const Tensor& w_hh, 
     if (h0c.defined()) detail::copy_into(hprev.select(1, 0), h0c);
     else hprev.select(1, 0).zero_();
   }
-  if (bias.defined()) detail::copy_into(gates, bias);
 
   visit_floating(x.dtype(), "lstm", [&]<class Real>() {
     const detail::LstmOperand<Real> w_in = detail::lstm_weight<Real>(wih, false);
     const detail::LstmOperand<Real> w_rec = detail::lstm_weight<Real>(whh, false);
+    const Real* xp = x2.data<Real>();
+    const Real* h0p = h0c.defined() ? h0c.data<Real>() : nullptr;
+    const Real* c0p = c0c.data<Real>();
+    const Real* bp = bias_c.data<Real>();
     Real* gp = gates.data<Real>();
-    Real* out = output.data<Real>();
+    Real* hp = output.data<Real>();
     Real* cp = cs.data<Real>();
+    Real* tp = tanh_cs.data<Real>();
+    Real* hprev_p = hprev.defined() ? hprev.data<Real>() : nullptr;
     const std::int64_t ld_state = T * H, ld_gates = T * G;
-    detail::lstm_gemm<Real>(dev, B * T, G, I, {x2.data<Real>(), I, false}, w_in, gp, G,
-                            bias.defined() ? Real(1) : Real(0));
-    for (std::int64_t t = 0; t < T; ++t) {
-      if (t > 0)
-        detail::lstm_gemm<Real>(dev, B, G, H, {out + (t - 1) * H, ld_state, false}, w_rec, gp + t * G, ld_gates, Real(1));
-      else if (h0c.defined())
-        detail::lstm_gemm<Real>(dev, B, G, H, {h0c.data<Real>(), H, false}, w_rec, gp, ld_gates, Real(1));
-      LstmCellForwardArgs<Real> a;
-      a.batch = B;
-      a.hidden = H;
-      a.gates = gp + t * G;
-      a.ld_gates = ld_gates;
-      a.c_prev = t == 0 ? c0c.data<Real>() : cp + (t - 1) * H;
-      a.ld_c_prev = t == 0 ? H : ld_state;
-      a.c = cp + t * H;
-      a.tanh_c = tanh_cs.data<Real>() + t * H;
-      a.h = out + t * H;
-      a.h_copy = hprev.defined() && t + 1 < T ? hprev.data<Real>() + (t + 1) * H : nullptr;
-      a.ld_state = ld_state;
-      lstm_cell_forward_slot<Real>(dev, a);
-    }
+    // Batch rows [r0, r1) through all T steps.
+    auto run_rows = [&](std::int64_t r0, std::int64_t r1) {
+      const std::int64_t rows = r1 - r0;
+      Real* g = gp + r0 * ld_gates;
+      Real* h = hp + r0 * ld_state;
+      // The input projection of every step at once: (rows·T × I)·(I × 4H).
+      detail::lstm_gemm<Real>(dev, rows * T, G, I, {xp + r0 * T * I, I, false}, w_in, g, G, Real(0));
+      for (std::int64_t t = 0; t < T; ++t) {
+        if (t > 0)
+          detail::lstm_gemm<Real>(dev, rows, G, H, {h + (t - 1) * H, ld_state, false}, w_rec, g + t * G, ld_gates,
+                                  Real(1));
+        else if (h0p)
+          detail::lstm_gemm<Real>(dev, rows, G, H, {h0p + r0 * H, H, false}, w_rec, g, ld_gates, Real(1));
+        LstmCellForwardArgs<Real> a;
+        a.batch = rows;
+        a.hidden = H;
+        a.gates = g + t * G;
+        a.ld_gates = ld_gates;
+        a.bias = bp;
+        a.c_prev = t == 0 ? c0p + r0 * H : cp + r0 * ld_state + (t - 1) * H;
+        a.ld_c_prev = t == 0 ? H : ld_state;
+        a.c = cp + r0 * ld_state + t * H;
+        a.tanh_c = tp + r0 * ld_state + t * H;
+        a.h = h + t * H;
+        a.h_copy = hprev_p && t + 1 < T ? hprev_p + r0 * ld_state + (t + 1) * H : nullptr;
+        a.ld_state = ld_state;
+        lstm_cell_forward_slot<Real>(dev, a);
+      }
+    };
+    if (dev.is_cpu()) cpu::lstm_row_bands(B, run_rows);  // a band of rows per thread, no per-step barrier
+    else run_rows(0, B);
   });
   // h and c get their own memory: views of output/cs would tie them to buffers saved for backward.
   LstmResult result{output, output.select(1, T - 1).clone(), cs.select(1, T - 1).clone()};
@@ -172,56 +189,76 @@ inline LstmResult lstm(const Tensor& x, const Tensor& w_ih, const Tensor& w_hh, 
         const Tensor& cs_v = s_cs.get("lstm");
         const Tensor& tanh_v = s_tanh.get("lstm");
         const Tensor& c0_v = s_c0.get("lstm");
-        const Tensor& whh_v = s_whh.get("lstm");
+        // w_hhᵀ as a row-major (4H × H) matrix, so the per-step GEMM reads it in place instead of
+        // transposing (packing) it again at every step.
+        const Tensor whh_t = s_whh.get("lstm").t().contiguous();
+        const Tensor wih_v = need_x ? s_wih.get("lstm") : Tensor();
         Tensor dgates = Tensor::empty({B, T, G}, opts);
         // dh and dc are the running gradients of h_t and c_t, updated in place step by step.
         Tensor dh = g[1].defined() ? g[1].clone() : zeros({B, H}, opts);
         Tensor dc = g[2].defined() ? g[2].clone() : zeros({B, H}, opts);
         const Tensor dout = g[0].defined() ? g[0].contiguous() : Tensor();
-        Tensor gx, gwih, gwhh, gb = need_b ? zeros({G}, opts) : Tensor();
+        Tensor gx = need_x ? Tensor::empty({B, T, I}, opts) : Tensor();
+        Tensor gwih = need_wih ? Tensor::empty({I, G}, opts) : Tensor();
+        Tensor gwhh = need_whh ? Tensor::empty({H, G}, opts) : Tensor();
+        Tensor gb = need_b ? Tensor::empty({G}, opts) : Tensor();
+        const Tensor ones_bt = need_b ? ones({B * T}, opts) : Tensor();
         visit_floating(opts.dtype, "lstm", [&]<class Real>() {
           const std::int64_t ld_state = T * H, ld_gates = T * G;
-          Real* dgp = dgates.data<Real>();
+          const Real* ap = gates_v.data<Real>();
           const Real* cp = cs_v.data<Real>();
-          const detail::LstmOperand<Real> w_rec_t = detail::lstm_weight<Real>(whh_v, true);
-          for (std::int64_t t = T - 1; t >= 0; --t) {
-            LstmCellBackwardArgs<Real> a;
-            a.batch = B;
-            a.hidden = H;
-            a.gates = gates_v.data<Real>() + t * G;
-            a.ld_gates = ld_gates;
-            a.c_prev = t == 0 ? c0_v.data<Real>() : cp + (t - 1) * H;
-            a.ld_c_prev = t == 0 ? H : ld_state;
-            a.tanh_c = tanh_v.data<Real>() + t * H;
-            a.ld_tanh_c = ld_state;
-            a.grad_out = dout.defined() ? dout.data<Real>() + t * H : nullptr;
-            a.ld_grad_out = ld_state;
-            a.grad_h = dh.data<Real>();
-            a.grad_c = dc.data<Real>();
-            a.grad_gates = dgp + t * G;
-            a.ld_grad_gates = ld_gates;
-            a.grad_bias = gb.defined() ? gb.data<Real>() : nullptr;
-            lstm_cell_backward_slot<Real>(dev, a);
-            // dL/dh_{t-1} = dgates_t · w_hhᵀ (at t = 0 that is dL/dh0).
-            if (t > 0 || need_h0)
-              detail::lstm_gemm<Real>(dev, B, H, G, {dgp + t * G, ld_gates, false}, w_rec_t, dh.data<Real>(), H,
-                                      Real(0));
-          }
-          if (need_x) {
-            gx = Tensor::empty({B, T, I}, opts);
-            detail::lstm_gemm<Real>(dev, B * T, I, G, {dgp, G, false}, detail::lstm_weight<Real>(s_wih.get("lstm"), true),
-                                    gx.data<Real>(), I, Real(0));
-          }
-          if (need_wih) {
-            gwih = Tensor::empty({I, G}, opts);
-            detail::lstm_gemm<Real>(dev, I, G, B * T, {s_x.get("lstm").data<Real>(), I, true}, {dgp, G, false},
+          const Real* tp = tanh_v.data<Real>();
+          const Real* c0p = c0_v.data<Real>();
+          const Real* doutp = dout.defined() ? dout.data<Real>() : nullptr;
+          const detail::LstmOperand<Real> w_rec_t = detail::lstm_weight<Real>(whh_t, false);
+          const detail::LstmOperand<Real> w_in_t =
+              need_x ? detail::lstm_weight<Real>(wih_v, true) : detail::LstmOperand<Real>{nullptr, 0, false};
+          Real* dgp = dgates.data<Real>();
+          Real* dhp = dh.data<Real>();
+          Real* dcp = dc.data<Real>();
+          Real* gxp = need_x ? gx.data<Real>() : nullptr;
+          // Batch rows [r0, r1) back through all T steps, then their input gradient.
+          auto run_rows = [&](std::int64_t r0, std::int64_t r1) {
+            const std::int64_t rows = r1 - r0;
+            Real* dg = dgp + r0 * ld_gates;
+            for (std::int64_t t = T - 1; t >= 0; --t) {
+              LstmCellBackwardArgs<Real> a;
+              a.batch = rows;
+              a.hidden = H;
+              a.gates = ap + r0 * ld_gates + t * G;
+              a.ld_gates = ld_gates;
+              a.c_prev = t == 0 ? c0p + r0 * H : cp + r0 * ld_state + (t - 1) * H;
+              a.ld_c_prev = t == 0 ? H : ld_state;
+              a.tanh_c = tp + r0 * ld_state + t * H;
+              a.ld_tanh_c = ld_state;
+              a.grad_out = doutp ? doutp + r0 * ld_state + t * H : nullptr;
+              a.ld_grad_out = ld_state;
+              a.grad_h = dhp + r0 * H;
+              a.grad_c = dcp + r0 * H;
+              a.grad_gates = dg + t * G;
+              a.ld_grad_gates = ld_gates;
+              lstm_cell_backward_slot<Real>(dev, a);
+              // dL/dh_{t-1} = dgates_t · w_hhᵀ (at t = 0 that is dL/dh0).
+              if (t > 0 || need_h0)
+                detail::lstm_gemm<Real>(dev, rows, H, G, {dg + t * G, ld_gates, false}, w_rec_t, dhp + r0 * H, H,
+                                        Real(0));
+            }
+            if (gxp)
+              detail::lstm_gemm<Real>(dev, rows * T, I, G, {dg, G, false}, w_in_t, gxp + r0 * T * I, I, Real(0));
+          };
+          if (dev.is_cpu()) cpu::lstm_row_bands(B, run_rows);
+          else run_rows(0, B);
+          // The weight and bias gradients sum over all B·T rows: one GEMM each (the GEMM splits the work).
+          const detail::LstmOperand<Real> dgates_all{dgp, G, false};
+          if (need_wih)
+            detail::lstm_gemm<Real>(dev, I, G, B * T, {s_x.get("lstm").data<Real>(), I, true}, dgates_all,
                                     gwih.data<Real>(), G, Real(0));
-          }
-          if (need_whh) {
-            gwhh = Tensor::empty({H, G}, opts);
-            detail::lstm_gemm<Real>(dev, H, G, B * T, {s_hprev.get("lstm").data<Real>(), H, true}, {dgp, G, false},
+          if (need_whh)
+            detail::lstm_gemm<Real>(dev, H, G, B * T, {s_hprev.get("lstm").data<Real>(), H, true}, dgates_all,
                                     gwhh.data<Real>(), G, Real(0));
-          }
+          if (need_b)  // db = 1ᵀ · dgates
+            detail::lstm_gemm<Real>(dev, 1, G, B * T, {ones_bt.data<Real>(), B * T, false}, dgates_all,
+                                    gb.data<Real>(), G, Real(0));
         });
         return {gx, gwih, gwhh, gb, need_h0 ? dh : Tensor(), need_c0 ? dc : Tensor()};
       });
