@@ -47,6 +47,9 @@
 #include "recsys/train/progress.hpp"
 #include "recsys/train/history.hpp"
 #include "recsys/train/svg_chart.hpp"
+#include "recsys/train/model.hpp"
+#include "recsys/train/callbacks.hpp"
+#include "recsys/train/token_task.hpp"
 
 // data: CSV, tables, text, splits, batches, the synthetic movie site
 #include "recsys/data/csv.hpp"

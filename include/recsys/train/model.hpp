@@ -205,6 +205,7 @@ class Model {
 
     const std::int64_t n = train_x.size(0), batch = options.batch_size;
     const std::int64_t steps = (n + batch - 1) / batch;
+    const Device dev = device();
     order_.resize(static_cast<std::size_t>(n));
     Generator gen(options.seed);
     MetricTracker tracker(metrics_, loss_->from_logits);
@@ -221,7 +222,7 @@ class Model {
       for (std::int64_t step = 0; step < steps; ++step) {
         const std::int64_t begin = step * batch, rows = std::min(batch, n - begin);
         const std::int64_t* index = order_.data() + begin;
-        const Tensor xb = x_stage_.gather(train_x, index, rows, batch).to(device());
+        const Tensor xb = x_stage_.gather(train_x, index, rows, batch).to(dev);
         const Tensor yb = y_stage_.gather(train_y, index, rows, batch);
         optimizer_->zero_grad();
         const Tensor prediction = net_(xb);
@@ -269,11 +270,12 @@ class Model {
     NoGradGuard no_grad;
     detail::EvalModeGuard eval_mode(net_);
     const std::int64_t n = x.size(0), batch = options.batch_size, steps = (n + batch - 1) / batch;
+    const Device dev = device();
     ProgressBar bar(steps, options.verbose, options.out);
     Tensor out;
     for (std::int64_t step = 0; step < steps; ++step) {
       const std::int64_t begin = step * batch, end = std::min(n, begin + batch);
-      const Tensor prediction = net_(x.slice(0, begin, end).to(device())).cpu();
+      const Tensor prediction = net_(x.slice(0, begin, end).to(dev)).cpu();
       if (!out.defined()) {
         Shape shape = prediction.shape();
         RECSYS_CHECK(shape.size() > 0 && shape[0] == end - begin, "predict: the network returned shape ", shape,
@@ -368,13 +370,14 @@ class Model {
     NoGradGuard no_grad;
     detail::EvalModeGuard eval_mode(net_);
     const std::int64_t n = x.size(0), steps = (n + batch - 1) / batch;
+    const Device dev = device();
     MetricTracker tracker(metrics_, loss_->from_logits);
     tracker.reset(n);
     ProgressBar bar(steps, verbose, out);
     double loss_sum = 0;
     for (std::int64_t step = 0; step < steps; ++step) {
       const std::int64_t begin = step * batch, end = std::min(n, begin + batch);
-      const Tensor prediction = net_(x.slice(0, begin, end).to(device()));
+      const Tensor prediction = net_(x.slice(0, begin, end).to(dev));
       const Tensor target = shaped_target(y.slice(0, begin, end).to(prediction.device()), prediction);
       loss_sum += compute_loss("evaluate", prediction, target).template item<double>() * static_cast<double>(end - begin);
       tracker.update(prediction, target);
