@@ -261,6 +261,46 @@ TEST_CASE("CsvReader: chunks stream the file with types fixed by the first chunk
   CHECK_FALSE(raw.next_record(f));
 }
 
+TEST_CASE("read_all infers over every row, past the first window (widening, text, leading zeros)") {
+  // 16384 rows type a column in read_all's fast path; what comes after must still count.
+  std::string text = "id,x,zip,late,gap\n";
+  const int n = 40000;
+  for (int i = 0; i < n; ++i) {
+    text += std::to_string(i) + ",";
+    text += (i == 30000 ? "2.5" : std::to_string(i % 10)) + ",";  // int64 until row 30000: widens to float64
+    text += (i == 35000 ? "0123" : std::to_string(1000 + i)) + ",";  // a leading zero: the column is text
+    text += (i == 39999 ? "n/a" : std::to_string(i)) + ",";          // text in the very last row
+    text += (i < 20000 ? "" : "7");                                   // missing through the first window
+    text += "\n";
+  }
+  for (const bool one_shot : {false, true}) {
+    INFO("one-shot source: ", one_shot);
+    const Table t = one_shot ? CsvReader(std::make_unique<StringSource>(text), "<stream>", {}).read_all()
+                             : read_csv_string(text);
+    REQUIRE(t.num_rows() == n);
+    CHECK(t.column("id").type() == ColumnType::int64);
+    CHECK(t.column("id").int_at(n - 1) == n - 1);
+    CHECK(t.column("x").type() == ColumnType::float64);
+    CHECK(t.column("x").float_at(30000) == 2.5);
+    CHECK(t.column("x").float_at(29999) == 9.0);
+    CHECK(t.column("zip").type() == ColumnType::string);
+    CHECK(t.column("zip").string_at(35000) == "0123");
+    CHECK(t.column("zip").string_at(1) == "1001");
+    CHECK(t.column("late").type() == ColumnType::string);
+    CHECK(t.column("late").string_at(39999) == "n/a");
+    CHECK(t.column("gap").type() == ColumnType::int64);
+    CHECK(t.column("gap").missing_count() == 20000);
+    CHECK(t.column("gap").int_at(n - 1) == 7);
+  }
+  // A reader that already returned chunks has fixed types: read_all returns the rest.
+  CsvReader reader = CsvReader::from_string("a\n1\n2\n3\n");
+  CHECK(reader.next_chunk(1)->num_rows() == 1);
+  const Table rest = reader.read_all();
+  CHECK(rest.column("a").ints() == std::vector<std::int64_t>{2, 3});
+  CHECK(reader.read_all().num_rows() == 0);
+  CHECK(reader.read_all().names() == std::vector<std::string>{"a"});
+}
+
 TEST_CASE("write_csv then read_csv gives the same table") {
   Table t;
   t.add_column(Column::from_ints("id", {1, 2, 3}, {0, 1, 0}));

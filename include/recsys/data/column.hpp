@@ -181,6 +181,24 @@ class Column {
     }
   }
 
+  /// Appends every cell of `other` (same type).
+  void append(const Column& other) {
+    RECSYS_CHECK(other.type_ == type_, "Column '", name_, "': cannot append a ", other.type_, " column to a ", type_,
+                 " column");
+    missing_.insert(missing_.end(), other.missing_.begin(), other.missing_.end());
+    if (type_ == ColumnType::int64) ints_.insert(ints_.end(), other.ints_.begin(), other.ints_.end());
+    if (type_ == ColumnType::float64) floats_.insert(floats_.end(), other.floats_.begin(), other.floats_.end());
+    if (type_ == ColumnType::string && other.size_ > 0) {
+      if (offsets_.empty()) offsets_.push_back(0);
+      const std::size_t shift = chars_.size();
+      chars_.append(other.chars_);
+      for (std::size_t k = 1; k < other.offsets_.size(); ++k) offsets_.push_back(other.offsets_[k] + shift);
+    }
+    size_ += other.size_;
+  }
+  /// Bytes of string data held (0 for numeric columns).
+  std::size_t string_bytes() const { return chars_.size(); }
+
   /// The cells at `rows`, in that order (an index may repeat); -1 gives a missing cell.
   Column take(const std::vector<std::int64_t>& rows) const {
     Column c(name_, type_);

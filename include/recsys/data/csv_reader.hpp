@@ -3,10 +3,11 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
+#include <functional>
 #include <istream>
 #include <limits>
 #include <memory>
@@ -18,6 +19,7 @@
 
 #include "recsys/core/error.hpp"
 #include "recsys/data/column.hpp"
+#include "recsys/data/parse_number.hpp"
 #include "recsys/data/table.hpp"
 
 namespace recsys::data {
@@ -47,6 +49,8 @@ class ByteSource {
   virtual ~ByteSource() = default;
   /// Copies up to n bytes into out; returns 0 only at the end of the input.
   virtual std::size_t read(char* out, std::size_t n) = 0;
+  /// Total bytes, when known (0: unknown); used to reserve memory.
+  virtual std::uint64_t size_hint() const { return 0; }
 };
 
 /// A file read with fread (never mapped whole, so it may be larger than memory).
@@ -54,6 +58,9 @@ class FileSource final : public ByteSource {
  public:
   explicit FileSource(const std::string& path) : path_(path), file_(std::fopen(path.c_str(), "rb")) {
     RECSYS_CHECK(file_ != nullptr, "read_csv: cannot open '", path, "': ", std::strerror(errno));
+    std::error_code ec;
+    size_ = std::filesystem::file_size(path, ec);
+    if (ec) size_ = 0;
   }
   FileSource(const FileSource&) = delete;
   FileSource& operator=(const FileSource&) = delete;
@@ -63,25 +70,29 @@ class FileSource final : public ByteSource {
     RECSYS_CHECK(got > 0 || !std::ferror(file_), "read_csv: cannot read '", path_, "': ", std::strerror(errno));
     return got;
   }
+  std::uint64_t size_hint() const override { return size_; }
 
  private:
   std::string path_;
   std::FILE* file_;
+  std::uint64_t size_ = 0;
 };
 
-/// Bytes held in memory (copied, so the source may outlive the caller's string).
+/// Bytes held in memory (owned, so the source may outlive the caller's string).
 class StringSource final : public ByteSource {
  public:
-  explicit StringSource(std::string text) : text_(std::move(text)) {}
+  explicit StringSource(std::string text) : text_(std::make_shared<const std::string>(std::move(text))) {}
+  explicit StringSource(std::shared_ptr<const std::string> text) : text_(std::move(text)) {}
   std::size_t read(char* out, std::size_t n) override {
-    const std::size_t k = std::min(n, text_.size() - pos_);
-    std::memcpy(out, text_.data() + pos_, k);
+    const std::size_t k = std::min(n, text_->size() - pos_);
+    std::memcpy(out, text_->data() + pos_, k);
     pos_ += k;
     return k;
   }
+  std::uint64_t size_hint() const override { return text_->size(); }
 
  private:
-  std::string text_;
+  std::shared_ptr<const std::string> text_;
   std::size_t pos_ = 0;
 };
 
@@ -144,6 +155,8 @@ class CsvTokenizer {
   std::int64_t records() const { return records_; }
   /// Bytes of input consumed so far.
   std::uint64_t bytes_consumed() const { return consumed_before_ + pos_; }
+  /// Total input bytes when the source knows them (0: unknown).
+  std::uint64_t size_hint() const { return source_->size_hint(); }
   const std::string& name() const { return name_; }
 
  private:
@@ -272,52 +285,47 @@ class CsvTokenizer {
 
 namespace detail {
 
-inline std::string_view trim_blanks(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
+/// Thrown inside read_all when column `column` meets text after its first chunk was typed as a
+/// number: read_all reads the input again with that column as string.
+struct RestartAsString {
+  std::size_t column;
+};
 
-/// Parses a whole field as int64 (surrounding blanks and a leading '+' allowed).
-inline bool parse_int64(std::string_view s, std::int64_t& out) {
-  s = trim_blanks(s);
-  if (s.size() > 1 && s[0] == '+' && s[1] != '-') s.remove_prefix(1);
-  const auto r = std::from_chars(s.data(), s.data() + s.size(), out);
-  return r.ec == std::errc() && r.ptr == s.data() + s.size() && !s.empty();
-}
-
-/// Parses a whole field as a double ("1.5", "-2e3", ".5", "inf", "nan"; blanks and '+' allowed).
-inline bool parse_double(std::string_view s, double& out) {
-  s = trim_blanks(s);
-  if (s.size() > 1 && s[0] == '+' && s[1] != '-') s.remove_prefix(1);
-  const auto r = std::from_chars(s.data(), s.data() + s.size(), out);
-  return r.ec == std::errc() && r.ptr == s.data() + s.size() && !s.empty();
-}
-
-/// True for integer text with a redundant leading zero ("007", "-0114709"): an identifier, not a
-/// number. Inference keeps such columns as strings so the zeros survive (pandas would drop them).
-inline bool has_leading_zero(std::string_view s) {
-  s = trim_blanks(s);
-  if (!s.empty() && (s[0] == '+' || s[0] == '-')) s.remove_prefix(1);
-  if (s.size() < 2 || s[0] != '0') return false;
-  return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-/// The narrowest type that holds every present cell of a string column.
-inline ColumnType infer_type(const Column& text) {
-  bool all_int = true, all_float = true, any = false;
-  double d;
-  std::int64_t v;
-  for (std::int64_t i = 0; i < text.size() && all_float; ++i) {
-    if (text.is_missing(i)) continue;
-    any = true;
-    const std::string_view s = text.string_at(i);
-    if (has_leading_zero(s)) return ColumnType::string;
-    if (all_int && !parse_int64(s, v)) all_int = false;
-    if (!all_int && !parse_double(s, d)) all_float = false;
+/// Types a column of text in one pass: int64 while every present cell is an integer, float64 once
+/// one is not (earlier integers widen exactly), string as soon as one cell is not a number. An
+/// all-missing column is float64, as in pandas.
+inline Column infer_column(const Column& text) {
+  std::vector<std::int64_t> ints;
+  std::vector<double> reals;
+  bool is_real = false;
+  std::int64_t iv = 0;
+  double dv = 0;
+  const std::int64_t n = text.size();
+  ints.reserve(static_cast<std::size_t>(n));
+  for (std::int64_t r = 0; r < n; ++r) {
+    if (text.is_missing(r)) {
+      is_real ? reals.push_back(0.0) : ints.push_back(0);
+      continue;
+    }
+    const NumberKind kind = classify_number(text.string_at(r), iv, dv);
+    if (kind == NumberKind::text) return text;
+    if (kind == NumberKind::real && !is_real) {
+      is_real = true;
+      reals.assign(ints.begin(), ints.end());
+      ints = {};
+    }
+    if (is_real) {
+      reals.push_back(kind == NumberKind::integer ? static_cast<double>(iv) : dv);
+    } else {
+      ints.push_back(iv);
+    }
   }
-  if (!any) return ColumnType::float64;  // an all-missing column is float64, as in pandas
-  return all_int ? ColumnType::int64 : (all_float ? ColumnType::float64 : ColumnType::string);
+  const bool all_missing = text.missing_count() == n;
+  if (is_real || all_missing) {
+    if (!is_real) reals.assign(ints.begin(), ints.end());
+    return Column::from_doubles(text.name(), std::move(reals), text.missing_mask());
+  }
+  return Column::from_ints(text.name(), std::move(ints), text.missing_mask());
 }
 
 }  // namespace detail
@@ -331,20 +339,26 @@ inline ColumnType infer_type(const Column& text) {
 ///   while (auto chunk = reader.next_chunk(1 << 16)) consume(*chunk);
 class CsvReader {
  public:
+  /// Opens a file.
   explicit CsvReader(const std::string& path, CsvOptions options = {})
-      : CsvReader(std::make_unique<FileSource>(path), path, std::move(options)) {}
-  /// Reads from any source; `name` is used in error messages.
+      : CsvReader([path] { return std::unique_ptr<ByteSource>(std::make_unique<FileSource>(path)); }, path,
+                  std::move(options)) {}
+  /// Reads from a source that `open` can create again (read_all may read twice); `name` is used in
+  /// error messages.
+  CsvReader(std::function<std::unique_ptr<ByteSource>()> open, std::string name, CsvOptions options)
+      : options_(std::move(options)), tok_(open(), std::move(name), options_), reopen_(std::move(open)) {
+    init();
+  }
+  /// Reads from a one-shot source (a stream).
   CsvReader(std::unique_ptr<ByteSource> source, std::string name, CsvOptions options)
       : options_(std::move(options)), tok_(std::move(source), std::move(name), options_) {
-    for (const std::string& na : options_.na_values) {
-      if (na.size() < 64) na_lengths_ |= std::uint64_t{1} << na.size();
-      else na_long_ = true;
-    }
-    read_header();
+    init();
   }
   /// Reads CSV text held in memory.
   static CsvReader from_string(std::string text, CsvOptions options = {}, std::string name = "<string>") {
-    return CsvReader(std::make_unique<StringSource>(std::move(text)), std::move(name), std::move(options));
+    auto shared = std::make_shared<const std::string>(std::move(text));
+    return CsvReader([shared] { return std::unique_ptr<ByteSource>(std::make_unique<StringSource>(shared)); },
+                     std::move(name), std::move(options));
   }
 
   /// Column names (from the header, options.names, or "0", "1", ...).
@@ -388,8 +402,8 @@ class CsvReader {
     if (!typed_) {
       for (std::size_t j = 0; j < ncols; ++j) {
         if (!fixed_[j]) {
-          types_[j] = options_.infer_types ? detail::infer_type(cols[j]) : ColumnType::string;
-          if (types_[j] != ColumnType::string) cols[j] = convert(cols[j], types_[j]);
+          if (options_.infer_types) cols[j] = detail::infer_column(cols[j]);
+          types_[j] = cols[j].type();
         }
       }
       typed_ = true;
@@ -399,14 +413,92 @@ class CsvReader {
     return t;
   }
 
-  /// Every remaining row as one Table (types inferred over all of them).
+  /// Every remaining row as one Table, typed as if inferred over all rows at once.
+  ///
+  /// Fast path (files and strings): infer from the first kWindow rows, parse the rest straight into
+  /// typed columns (an int64 column meeting a real number widens to float64 exactly), and in the
+  /// rare case that an inferred numeric column meets text later, read the input again with that
+  /// column as string. One-shot sources keep every inferred column's text until the end instead.
   Table read_all() {
+    if (chunks_ > 0 || !reopen_) return chunks_ > 0 ? accumulate(Table(), false) : read_whole();
+    bool speculate = true;
+    for (;;) {
+      try {
+        if (!speculate) return read_whole();
+        if (std::optional<Table> t = read_speculative()) return std::move(*t);
+        speculate = false;  // a column had no values in the window: infer over everything
+      } catch (const detail::RestartAsString& r) {
+        options_.dtypes.emplace_back(names_[r.column], ColumnType::string);
+      }
+      restart();
+    }
+  }
+
+ private:
+  static constexpr std::int64_t kWindow = 16384;  // rows that type a column in read_all's fast path
+
+  void init() {
+    for (const std::string& na : options_.na_values) {
+      if (na.size() < 64) na_lengths_ |= std::uint64_t{1} << na.size();
+      else na_long_ = true;
+    }
+    read_header();
+  }
+
+  // Starts over from the first byte (read_all's second pass).
+  void restart() {
+    tok_ = CsvTokenizer(reopen_(), tok_.name(), options_);
+    first_row_.clear();
+    pending_first_ = false;
+    lenient_ = false;
+    rows_read_ = chunks_ = 0;
+    read_header();
+  }
+
+  // Everything in one chunk: exact inference over all rows.
+  Table read_whole() {
     std::optional<Table> t = next_chunk(std::numeric_limits<std::int64_t>::max());
     return t ? std::move(*t) : Table();
   }
 
- private:
+  // The first window infers; later chunks widen int64 to float64 or throw RestartAsString.
+  std::optional<Table> read_speculative() {
+    Table first = *next_chunk(kWindow);
+    if (first.num_rows() == kWindow)
+      for (std::size_t j = 0; j < names_.size(); ++j)
+        if (!fixed_[j] && first.column(static_cast<std::int64_t>(j)).missing_count() == kWindow) return std::nullopt;
+    return accumulate(std::move(first), true);
+  }
+
+  // Appends the remaining chunks to `acc`, reserving room from the input size when it is known.
+  Table accumulate(Table acc, bool lenient) {
+    lenient_ = lenient;
+    std::vector<Column> cols;
+    if (acc.num_columns() == 0) {
+      for (std::size_t j = 0; j < names_.size(); ++j) cols.emplace_back(names_[j], types_[j]);
+    } else {
+      cols = acc.columns();
+      const std::uint64_t used = tok_.bytes_consumed(), total = tok_.size_hint();
+      if (total > used && used > 0 && acc.num_rows() > 0) {
+        const double scale = 1.05 * static_cast<double>(total) / static_cast<double>(used);
+        for (Column& c : cols)
+          c.reserve(static_cast<std::int64_t>(scale * static_cast<double>(c.size())) + 16,
+                    static_cast<std::size_t>(scale * static_cast<double>(c.string_bytes())));
+      }
+    }
+    while (std::optional<Table> chunk = next_chunk(kWindow)) {
+      for (std::size_t j = 0; j < cols.size(); ++j) {
+        const Column& part = chunk->column(static_cast<std::int64_t>(j));
+        if (part.type() != cols[j].type()) cols[j] = cols[j].to_float64();  // widened in this chunk
+        cols[j].append(part);
+      }
+    }
+    lenient_ = false;
+    return Table(std::move(cols));
+  }
+
   void read_header() {
+    names_.clear();
     std::vector<std::string_view> fields;
     if (options_.header) {
       RECSYS_CHECK(tok_.next(fields), "read_csv: '", tok_.name(), "' is empty: expected a header row");
@@ -432,15 +524,15 @@ class CsvReader {
     }
     names_ = std::move(unique);
     types_.assign(names_.size(), ColumnType::string);
-    fixed_.assign(names_.size(), false);
+    fixed_.assign(names_.size(), 0);
     for (const auto& [name, type] : options_.dtypes) {
       const auto it = std::find(names_.begin(), names_.end(), name);
       RECSYS_CHECK(it != names_.end(), "read_csv: '", tok_.name(), "': dtypes names column '", name,
                    "', which is not in the file (columns: ", join(names_), ")");
       types_[static_cast<std::size_t>(it - names_.begin())] = type;
-      fixed_[static_cast<std::size_t>(it - names_.begin())] = true;
+      fixed_[static_cast<std::size_t>(it - names_.begin())] = 1;
     }
-    typed_ = std::all_of(fixed_.begin(), fixed_.end(), [](bool f) { return f; });
+    typed_ = std::all_of(fixed_.begin(), fixed_.end(), [](std::uint8_t f) { return f != 0; });
   }
 
   ColumnType pending_type(std::size_t j) const { return fixed_[j] ? types_[j] : ColumnType::string; }
@@ -456,7 +548,9 @@ class CsvReader {
 
   bool is_na(std::string_view s) const {
     if (s.size() < 64 ? !(na_lengths_ >> s.size() & 1) : !na_long_) return false;
-    return std::any_of(options_.na_values.begin(), options_.na_values.end(), [&](const std::string& na) { return na == s; });
+    for (const std::string& na : options_.na_values)
+      if (na.size() == s.size() && std::equal(s.begin(), s.end(), na.begin())) return true;
+    return false;
   }
 
   void append(Column& c, std::string_view s, std::int64_t line, std::size_t j) {
@@ -465,14 +559,32 @@ class CsvReader {
       case ColumnType::string: return c.push_string(s);
       case ColumnType::int64: {
         std::int64_t v;
+        if (lenient_ && !fixed_[j]) return append_inferred_int(c, s, j);
         if (!detail::parse_int64(s, v)) bad_value(s, line, j, "an int64");
         return c.push_int(v);
       }
       case ColumnType::float64: {
         double v;
-        if (!detail::parse_double(s, v)) bad_value(s, line, j, "a float64");
+        if (!detail::parse_double(s, v)) {
+          if (lenient_ && !fixed_[j]) throw detail::RestartAsString{j};
+          bad_value(s, line, j, "a float64");
+        }
         return c.push_double(v);
       }
+    }
+  }
+
+  // An inferred int64 column in read_all: a real number widens it, text (or "007") restarts.
+  void append_inferred_int(Column& c, std::string_view s, std::size_t j) {
+    std::int64_t iv;
+    double dv;
+    switch (detail::classify_number(s, iv, dv)) {
+      case detail::NumberKind::integer: return c.push_int(iv);
+      case detail::NumberKind::real:
+        c = c.to_float64();
+        types_[j] = ColumnType::float64;
+        return c.push_double(dv);
+      case detail::NumberKind::text: throw detail::RestartAsString{j};
     }
   }
 
@@ -481,25 +593,6 @@ class CsvReader {
     const char* why = fixed_[j] ? " (set in dtypes)" : " (inferred from the first chunk; fix it with dtypes)";
     RECSYS_FAIL("read_csv: '", tok_.name(), "', line ", line, ", column ", j + 1, " ('", names_[j], "'): expected ",
                 what, " value", why, ", got \"", shown, "\"");
-  }
-
-  static Column convert(const Column& text, ColumnType type) {
-    Column c(text.name(), type);
-    c.reserve(text.size());
-    for (std::int64_t i = 0; i < text.size(); ++i) {
-      if (text.is_missing(i)) {
-        c.push_missing();
-      } else if (type == ColumnType::int64) {
-        std::int64_t v = 0;
-        detail::parse_int64(text.string_at(i), v);
-        c.push_int(v);
-      } else {
-        double v = 0;
-        detail::parse_double(text.string_at(i), v);
-        c.push_double(v);
-      }
-    }
-    return c;
   }
 
   static std::string join(const std::vector<std::string>& v) {
@@ -512,8 +605,10 @@ class CsvReader {
   CsvTokenizer tok_;
   std::vector<std::string> names_;
   std::vector<ColumnType> types_;
-  std::vector<bool> fixed_;  // type given in options.dtypes
+  std::vector<std::uint8_t> fixed_;  // type given in options.dtypes
   bool typed_ = false;       // every column's type is known
+  std::function<std::unique_ptr<ByteSource>()> reopen_;  // empty for one-shot sources
+  bool lenient_ = false;     // read_all's fast path: inferred columns widen or restart instead of failing
   std::vector<std::string> first_row_;
   bool pending_first_ = false;
   std::vector<std::string_view> fields_;
