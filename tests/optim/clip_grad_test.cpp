@@ -46,4 +46,7 @@ TEST_CASE("clip_grad_norm: errors and non-finite gradients") {
   // Without error_if_nonfinite, PyTorch's behaviour: the norm is reported and the gradients become 0 or NaN.
   CHECK(std::isinf(optim::clip_grad_norm({a}, 1.0)));
   CHECK(a.grad().to_vector<float>()[0] == 0.0f);
+  a.set_grad(tensor({1.f, std::numeric_limits<float>::quiet_NaN()}, {2}));
+  CHECK(std::isnan(optim::clip_grad_norm({a}, 1.0)));
+  CHECK(std::isnan(a.grad().to_vector<float>()[0]));  // scaled by NaN, as PyTorch does
 }

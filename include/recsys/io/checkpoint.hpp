@@ -124,12 +124,11 @@ inline CheckpointInfo load_checkpoint(const std::string& path, const NamedTensor
   const detail::LoadPlan plan = detail::prepare_load(in, h, destination, {.allow_unexpected = true});
   optim::OptimizerState state;
   state.scalars = detail::checkpoint_json(src, meta, "optimizer");
-  for (const std::string& name : plan.result.unexpected) {
+  for (const std::string& name : plan.result.unexpected)
     RECSYS_CHECK(name.rfind("optim.", 0) == 0, "checkpoint: ", src, ": unexpected tensor '", name,
                  "' (neither a model parameter nor optimizer state)");
-    for (const SafetensorsEntry& e : h.entries)
-      if (e.name == name) state.tensors.emplace_back(name.substr(6), detail::read_entry(in, h, e));
-  }
+  for (const SafetensorsEntry& e : h.entries)
+    if (e.name.rfind("optim.", 0) == 0) state.tensors.emplace_back(e.name.substr(6), detail::read_entry(in, h, e));
   try {
     optimizer.check_state(state);
   } catch (const Error& e) {

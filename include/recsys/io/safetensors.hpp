@@ -397,7 +397,7 @@ inline std::string build_header(const NamedTensors& tensors, const Metadata& met
     entry["shape"] = std::move(shape);
     entry["data_offsets"] = json::Array{offset, offset + t.nbytes()};
     offset += t.nbytes();
-    header[name] = std::move(entry);
+    header.as_object().emplace_back(name, std::move(entry));  // names are known unique: skip operator[]'s search
   }
   std::string text = json::dump(header);
   text.append((8 - text.size() % 8) % 8, ' ');

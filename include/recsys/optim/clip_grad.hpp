@@ -1,7 +1,6 @@
 // recsys/optim/clip_grad.hpp — gradient clipping by global L2 norm (deterministic for any thread count).
 #pragma once
 
-#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <vector>
@@ -38,15 +37,16 @@ inline double grad_norm(const std::vector<Tensor>& params) {
 /// Scales the gradients in place so their global L2 norm is at most max_norm, as PyTorch's
 /// clip_grad_norm_: coefficient min(1, max_norm / (norm + 1e-6)). Returns the norm before clipping.
 /// A non-finite norm (an overflowed or NaN gradient) is an error when error_if_nonfinite is set;
-/// otherwise, as in PyTorch, the gradients are scaled by the resulting NaN.
+/// otherwise, as in PyTorch, the gradients are scaled by the resulting coefficient (0 for an
+/// infinite norm, NaN for a NaN one).
 inline double clip_grad_norm(const std::vector<Tensor>& params, double max_norm, bool error_if_nonfinite = false) {
   RECSYS_CHECK(max_norm >= 0 && std::isfinite(max_norm), "clip_grad_norm: max_norm must be finite and >= 0, got ",
                max_norm);
   const double norm = grad_norm(params);
   RECSYS_CHECK(!error_if_nonfinite || std::isfinite(norm), "clip_grad_norm: the total gradient norm is ", norm,
                "; a gradient holds inf or NaN");
-  const double coef = std::min(1.0, max_norm / (norm + 1e-6));
-  if (coef == 1.0) return norm;  // scaling by one would change nothing
+  const double coef = max_norm / (norm + 1e-6);
+  if (coef >= 1.0) return norm;  // PyTorch clamps the coefficient to 1: scaling by one changes nothing
   NoGradGuard no_grad;
   for (const Tensor& p : params) {
     const Tensor g = p.grad();
