@@ -24,8 +24,8 @@ struct SgemmTuning {
   static constexpr std::int64_t kNc = 3072;
   /// A C region with at most this many rows reads B in place: B is swept too few times to repay packing.
   static constexpr std::int64_t kDirectBMaxRows = 96;
-  /// A C region with at most this many columns reads A in place when A's rows are short enough to
-  /// stay in cache; packing A costs one pass over it and pays back only over many column strips.
+  /// A C region with at most this many columns reads A in place: packing A costs a pass over it
+  /// that pays back only over many column strips.
   static constexpr std::int64_t kDirectAMaxCols = 256;
   /// Multiply-adds below which a GEMM runs on one thread: waking a second thread costs a few
   /// microseconds, and 32×128×128 (2^19) measured no faster on two.
@@ -111,8 +111,8 @@ inline void sgemm_region(const SgemmKernels& ks, const GemmArgs<float>& p, const
   const std::int64_t mr = ks.mr, nr = ks.nr, kc_max = k_block(p.k);
   const std::int64_t rows = r1 - r0, cols = c1 - c0;
   const bool pack_b = team != nullptr || p.trans_b || rows > SgemmTuning::kDirectBMaxRows;
-  // Rows of a non-transposed A read in place stream at stride lda, 12 at once; a large lda sends
-  // them to the same cache sets, so only regions with few column strips to repay packing skip it.
+  // A read in place streams 12 rows (or k-rows) at stride lda; a large power-of-two lda maps them to
+  // the same cache sets, so only regions with too few column strips to repay packing skip it.
   const bool pack_a = cols > SgemmTuning::kDirectAMaxCols || (!p.trans_a && ks.rowmajor[1] == nullptr);
   const std::int64_t nc_max = std::min(SgemmTuning::kNc, cols);
   SgemmScratch& scratch = thread_scratch();
