@@ -306,7 +306,7 @@ TEST_CASE("batches with their own and with shared operands, and beta == 0 never 
   }
 }
 
-TEST_CASE("empty sizes: m, n or batch 0 is a no-op; k == 0 scales C by beta") {
+TEST_CASE("empty sizes: m, n or batch 0 is a no-op, and k == 0 scales C by beta") {
   for (const SgemmKernels* ks : kernel_sets()) {
     INFO(ks->name);
     std::vector<float> c{1, 2, 3, 4};
