@@ -83,6 +83,13 @@ TEST_CASE("CsvWriter writes a lone empty field as \"\" so it does not read back 
         }) == "h\n\"\"\n\"\"\n");
 }
 
+TEST_CASE("CsvWriter quotes a leading byte-order mark so readers keep it as data") {
+  CHECK(write_to_string({}, [](CsvWriter& w) {
+          w.row("\xEF\xBB\xBFx", "\xEF\xBB\xBFy");
+          w.row("\xEF\xBB\xBFz");
+        }) == "\"\xEF\xBB\xBFx\",\xEF\xBB\xBFy\n\xEF\xBB\xBFz\n");
+}
+
 TEST_CASE("CsvWriter streams to a file and counts rows") {
   const std::string path = "csv_writer_test_out.csv";
   {

@@ -220,7 +220,8 @@ class CsvWriter {
       case CsvQuoting::minimal:
         for (char c : text)
           if (c == options_.delimiter || c == options_.quote || c == '\n' || c == '\r') return true;
-        return false;
+        // A byte-order mark opening the output would be taken for the file's own BOM by readers.
+        return rows_ == 0 && fields_in_row_ == 1 && text.starts_with("\xEF\xBB\xBF");
     }
     return true;
   }
