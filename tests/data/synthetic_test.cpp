@@ -330,7 +330,7 @@ TEST_CASE("reviews track the rating, with mixed sentiment") {
     int pos = 0, total = 0;
     for (std::string w; words >> w; ++total) {
       while (!w.empty() && (w.back() == '.' || w.back() == '!')) w.pop_back();
-      pos += is_positive_word(synthetic_detail::lowercase(w));
+      pos += is_positive_word(synthetic_detail::ascii_lower(w));
     }
     quoted += r.review.find('"') != std::string::npos;
     CHECK(total > 0);

@@ -376,19 +376,19 @@ inline std::string person_name(std::int64_t index) {
 
 inline std::string last_name(const std::string& full) { return full.substr(full.rfind(' ') + 1); }
 
-inline std::string lowercase(std::string s) {
+inline std::string ascii_lower(std::string s) {
   for (char& c : s)
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   return s;
 }
 
-inline std::string capitalize(std::string s) {
+inline std::string ascii_capitalize(std::string s) {
   if (!s.empty() && s[0] >= 'a' && s[0] <= 'z') s[0] = static_cast<char>(s[0] - 'a' + 'A');
   return s;
 }
 
 /// Replaces '#' in a phrase by the word (a genre name in verdicts).
-inline std::string fill(const char* phrase, const std::string& word) {
+inline std::string fill_genre(const char* phrase, const std::string& word) {
   std::string s = phrase;
   const auto at = s.find('#');
   if (at != std::string::npos) s.replace(at, 1, word);
@@ -690,7 +690,7 @@ class SyntheticGenerator {
   /// "promise and silence": two different nouns of a genre.
   static std::string two_nouns(const synthetic_detail::Genre& gen, Generator& g) {
     const std::size_t a = g.below(gen.nouns.size()), b = (a + 1 + g.below(gen.nouns.size() - 1)) % gen.nouns.size();
-    return synthetic_detail::lowercase(gen.nouns[a]) + " and " + synthetic_detail::lowercase(gen.nouns[b]);
+    return synthetic_detail::ascii_lower(gen.nouns[a]) + " and " + synthetic_detail::ascii_lower(gen.nouns[b]);
   }
 
   std::string director_name(std::int32_t d) const { return synthetic_detail::person_name(d); }
@@ -717,9 +717,9 @@ class SyntheticGenerator {
     Generator g = stream(Stream::item_text, i);
     g.set_state(g.seed(), g.offset() + 1024);
     const Genre& gen = genres()[static_cast<std::size_t>(m.genres[0])];
-    std::string genre_words = lowercase(gen.name);
-    if (m.n_genres > 1) genre_words += " and " + lowercase(genres()[static_cast<std::size_t>(m.genres[1])].name);
-    row.description = capitalize(pick(kProtagonists, g)) + " " + pick(gen.plots, g) + " " + pick(kSettings, g) +
+    std::string genre_words = ascii_lower(gen.name);
+    if (m.n_genres > 1) genre_words += " and " + ascii_lower(genres()[static_cast<std::size_t>(m.genres[1])].name);
+    row.description = ascii_capitalize(pick(kProtagonists, g)) + " " + pick(gen.plots, g) + " " + pick(kSettings, g) +
                       ". A " + pick(kTones, g) + " " + genre_words + " story about " +
                       two_nouns(gen, g) +
                       " from director " + row.director + ", starring " + cast[0];
@@ -952,7 +952,7 @@ class SyntheticGenerator {
   std::string review(const synthetic_detail::User& user, std::int64_t i, int r, Generator& g) const {
     using namespace synthetic_detail;
     const Movie& m = movies_[static_cast<std::size_t>(i)];
-    const std::string genre = lowercase(genres()[static_cast<std::size_t>(m.genres[0])].name);
+    const std::string genre = ascii_lower(genres()[static_cast<std::size_t>(m.genres[0])].name);
     const double p_clause = sigmoid(logit(kClausePositive[static_cast<std::size_t>(r - 1)]) + user.tone);
     // An adjective phrase of the given polarity: "very dull", "not bad" (negated opposite), "clever".
     const auto adjective = [&](bool positive, bool may_negate = true) {
@@ -962,7 +962,7 @@ class SyntheticGenerator {
       return out + pick(positive ? kPositive : kNegative, g);
     };
     std::vector<std::string> sentences;
-    if (g.uniform() < 0.3) sentences.push_back(fill(pick(kFillers, g), genre));
+    if (g.uniform() < 0.3) sentences.push_back(pick(kFillers, g));
     const int clauses = 1 + static_cast<int>(g.below(4));
     std::string sentence;
     bool last_sign = false;
@@ -998,7 +998,7 @@ class SyntheticGenerator {
         case 1: sentences.push_back("a typical " + last_name(director_name(m.director)) + " film"); break;
         case 2: sentences.push_back("as a fan of " + genre + " films"); break;
         case 3:
-          sentences.push_back("the " + lowercase(pick(genres()[static_cast<std::size_t>(m.genres[0])].nouns, g)) +
+          sentences.push_back("the " + ascii_lower(pick(genres()[static_cast<std::size_t>(m.genres[0])].nouns, g)) +
                               " scenes were " + adjective(positive));
           break;
         default: sentences.push_back("\"" + title_of(i) + "\" is " + adjective(positive)); break;
@@ -1008,14 +1008,14 @@ class SyntheticGenerator {
       const double u = g.uniform();
       const bool neutral = (r == 3 && u < 0.5) || ((r == 2 || r == 4) && u < 0.2);
       const bool positive = g.uniform() < kVerdictPositiveProb[static_cast<std::size_t>(r - 1)];
-      sentences.push_back(fill(neutral ? pick(kVerdictNeutral, g) : positive ? pick(kVerdictPositive, g)
+      sentences.push_back(fill_genre(neutral ? pick(kVerdictNeutral, g) : positive ? pick(kVerdictPositive, g)
                                                                             : pick(kVerdictNegative, g),
                                genre));
     }
     std::string text;
     for (const std::string& s : sentences) {
       if (!text.empty()) text += ' ';
-      text += capitalize(s) + (g.uniform() < 0.1 ? "!" : ".");
+      text += ascii_capitalize(s) + (g.uniform() < 0.1 ? "!" : ".");
     }
     return text;
   }
