@@ -108,7 +108,7 @@ bool is_positive_word(const std::string& w) {
 
 }  // namespace
 
-TEST_CASE("the files have the documented columns, ids, values and counts") {
+TEST_CASE("synthetic: the files have the documented columns, ids, values and counts") {
   const SyntheticConfig cfg = small_config();
   TempDir dir("format");
   const SyntheticSummary s = write_synthetic(dir.str(), cfg);
@@ -200,7 +200,7 @@ TEST_CASE("the files have the documented columns, ids, values and counts") {
   CHECK(summary.at("like_label").as_string() == "rating >= 4");
 }
 
-TEST_CASE("same seed, same bytes; another seed, other bytes; thread count does not matter") {
+TEST_CASE("synthetic: the same seed writes the same bytes for any thread count and another seed other bytes") {
   SyntheticConfig cfg = small_config();
   cfg.chunk_rows = 1000;  // several parallel chunks
   TempDir a("det_a"), b("det_b"), c("det_c");
@@ -227,7 +227,7 @@ TEST_CASE("same seed, same bytes; another seed, other bytes; thread count does n
   CHECK(read_file(a.path / "item_data.csv") != read_file(c.path / "item_data.csv"));
 }
 
-TEST_CASE("each user rates distinct movies, in time order, as many as allocated") {
+TEST_CASE("synthetic: each user rates distinct movies, in time order, as many as allocated") {
   const SyntheticConfig cfg = small_config();
   const SyntheticGenerator gen(cfg);
   std::map<std::int64_t, std::set<std::int64_t>> seen;
@@ -262,7 +262,7 @@ TEST_CASE("each user rates distinct movies, in time order, as many as allocated"
   CHECK(top > total / 4);
 }
 
-TEST_CASE("the Bayes-optimal accuracy is the accuracy of the generator's true probabilities") {
+TEST_CASE("synthetic: the Bayes-optimal accuracy is the accuracy of the generator's true probabilities") {
   SyntheticConfig cfg = small_config();
   cfg.ratings = kSanitized ? 12000 : 40000;
   const SyntheticGenerator gen(cfg);
@@ -320,7 +320,7 @@ TEST_CASE("the Bayes-optimal accuracy is the accuracy of the generator's true pr
   CHECK(std::fabs(fresh.oracle_accuracy - s.bayes_accuracy) < 0.02);
 }
 
-TEST_CASE("reviews track the rating, with mixed sentiment") {
+TEST_CASE("synthetic: reviews track the rating, with mixed sentiment") {
   const SyntheticGenerator gen(small_config());
   std::array<double, 5> positive_share{};
   std::array<std::int64_t, 5> count{};
@@ -352,7 +352,7 @@ TEST_CASE("reviews track the rating, with mixed sentiment") {
   CHECK(quoted > 0);  // titles in quotes exercise CSV quoting
 }
 
-TEST_CASE("memory stays bounded while streaming many ratings") {
+TEST_CASE("synthetic: memory stays bounded while streaming many ratings") {
   SyntheticConfig cfg;
   cfg.users = 5000;
   cfg.items = 4000;
@@ -382,7 +382,7 @@ TEST_CASE("memory stays bounded while streaming many ratings") {
   }
 }
 
-TEST_CASE("tiny and lopsided configurations still produce exactly the asked-for ratings") {
+TEST_CASE("synthetic: tiny and lopsided configurations still produce exactly the asked-for ratings") {
   SyntheticConfig cfg;
   cfg.users = 600;
   cfg.items = 30;
@@ -399,7 +399,7 @@ TEST_CASE("tiny and lopsided configurations still produce exactly the asked-for 
   for (std::int64_t u = 1; u <= 3; ++u) CHECK(SyntheticGenerator(cfg).ratings_of_user(u) == 5);
 }
 
-TEST_CASE("synthetic configuration errors") {
+TEST_CASE("synthetic: configuration errors") {
   const auto make = [](auto edit) {
     SyntheticConfig c;
     edit(c);

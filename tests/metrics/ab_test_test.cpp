@@ -70,7 +70,7 @@ TEST_CASE("the bootstrap agrees with the normal approximation on a large sample"
   CHECK(std::fabs(r.p_value - normal_two_sided_p(mean / se)) < 0.015);
 }
 
-TEST_CASE("the same seed gives the same interval; the generic and per-unit forms agree") {
+TEST_CASE("the same seed gives the same interval and the generic and per-unit forms agree") {
   Generator gen(4);
   const std::vector<double> a = normals(300, 0.3, 0.2, gen), b = normals(300, 0.32, 0.2, gen);
   const ABTestResult r1 = ab_test(a, b, {.resamples = 2000, .seed = 9});
