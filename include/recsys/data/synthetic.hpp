@@ -50,10 +50,10 @@ namespace recsys::data {
 //   r_ui = 1 + #{ j : z_ui + eps > c_j },  eps ~ N(0, noise_sd^2),  c = thresholds (4 cut points)
 // so P(r_ui >= 4) = Phi((z_ui - c_3) / noise_sd): the like probability of the pair. Timestamps are
 // uniform between the user's join date and 2025-01-01; each user's rows are in time order.
-// REVIEWS. A review is 1-4 aspect clauses ("the pacing was a bit slow"), often a verdict ("skip
+// REVIEWS. A review is 1-4 aspect clauses ("the pacing was a bit dull"), often a verdict ("skip
 // this one"), sometimes a mention of the cast, director, genre or title, and filler ("saw it last
 // weekend"). Each clause is positive with probability sigmoid(logit(P_r) + tau_u), P_r =
-// (0.12, 0.27, 0.5, 0.73, 0.88) for r = 1..5; 15% of clauses are negated ("not bad", "not great");
+// (0.12, 0.27, 0.5, 0.73, 0.88) for r = 1..5; 15% of "the X was ..." clauses are negated ("not bad");
 // clauses of opposite sign are often joined by "but". Verdicts are surer (P(positive) = 0.03, 0.08,
 // 0.35, 0.9, 0.97) and neutral ("nothing special") for many 3s. So words track the rating, with
 // mixed sentiment, negation, per-user tone and words shared with titles and descriptions: the like
@@ -62,13 +62,19 @@ namespace recsys::data {
 // user_data.csv; genres, director, actors and description in item_data.csv) is left empty with
 // probability missing_rate, independently; each row is written a second time, identically, with
 // probability duplicate_rate (a rating row's copy lands later in the same user's rows, an item's
-// copy right after it). Counts of each are in the summary.
+// copy right after it). The summary counts both per written row (a copied row with an empty field
+// counts twice), so they match what a reader of the files finds.
 // BAYES-OPTIMAL ACCURACY. The best any model of (user, movie) can do on the like label is to predict
 // 1 exactly when p_ui = P(r_ui >= 4) > 1/2, which is right with probability max(p_ui, 1 - p_ui).
 // The summary reports bayes_accuracy = the mean of max(p, 1 - p) over the distinct rating events
 // (what a perfect model reaches in expectation on a random held-out split), and oracle_accuracy, the
 // accuracy that rule actually scored against this sample's labels. Likewise bayes_rating_rmse =
 // sqrt(mean Var(r | u, i)) bounds the RMSE of any rating predictor.
+// FILES. user_data.csv: user_id,item_id,rating,review,timestamp; item_data.csv: item_id,title,
+// genres,director,actors,description. Ids are 1-based; genres and actors are '|'-separated; titles
+// end in " (year)"; an empty field is a missing value. At the default size (seed 42) the like rate is
+// 0.56 and bayes_accuracy 0.78; for reference, a logistic regression on user and item one-hots scores
+// about 0.65 on a random 20% split, and one on the review's words and word pairs about 0.79.
 // Determinism: Philox streams are keyed per entity (each user, each movie) so the output does not
 // depend on thread count or generation order. Integer and string outputs depend on floating point
 // only through comparisons with random thresholds, and libm differences between platforms are a few
