@@ -56,7 +56,7 @@ def main():
         c = lstm.get(f"BM_lstm_cudnn/{b}/manual_time")
         ot = o["real_time"] if o else None
         ct = c["real_time"] if c else None
-        say(f"| {b} | {ot if ot is None else round(ot, 3)} | {ct if ct is None else round(ct, 3)} | "
+        say(f"| {b} | {'–' if ot is None else round(ot, 3)} | {'–' if ct is None else round(ct, 3)} | "
             f"{round(ot / ct, 2) if ot and ct else '–'} |")
 
     train = benchmarks(load(os.path.join(out, "train.json")))

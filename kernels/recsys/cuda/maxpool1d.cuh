@@ -71,4 +71,13 @@ void maxpool1d_backward(const T* gy, const std::int32_t* argmax, std::int64_t ba
   check_launch("maxpool1d_backward");
 }
 
+/// The same, for the slot signature that also passes the pool size and stride (the per-(b, c) walk
+/// over the windows needs neither, so both slot versions share one kernel).
+template <class T>
+void maxpool1d_backward(const T* gy, const std::int32_t* argmax, std::int64_t batch, std::int64_t t_in,
+                        std::int64_t channels, std::int64_t /*pool*/, std::int64_t /*stride*/, std::int64_t t_out,
+                        T* gx) {
+  maxpool1d_backward<T>(gy, argmax, batch, t_in, channels, t_out, gx);
+}
+
 }  // namespace recsys::cuda
