@@ -20,7 +20,8 @@ inline KernelSlot<void(const T*, std::int64_t, std::int64_t, std::int64_t, std::
     maxpool1d_forward_slot{"maxpool1d_forward", &cpu::maxpool1d_forward<T>};
 /// gy (B, T_out, C), argmax → gx (B, T, C).
 template <class T>
-inline KernelSlot<void(const T*, const std::int32_t*, std::int64_t, std::int64_t, std::int64_t, std::int64_t, T*)>
+inline KernelSlot<void(const T*, const std::int32_t*, std::int64_t, std::int64_t, std::int64_t, std::int64_t,
+                       std::int64_t, std::int64_t, T*)>
     maxpool1d_backward_slot{"maxpool1d_backward", &cpu::maxpool1d_backward<T>};
 
 /// Max over windows of `pool_size` time steps, `stride` apart (default: pool_size, as in Keras),
@@ -52,8 +53,8 @@ inline Tensor maxpool1d(const Tensor& x, std::int64_t pool_size, std::optional<s
     const Tensor& arg = sarg.get("maxpool1d");
     Tensor gx = Tensor::empty({batch, t_in, channels}, {gy.dtype(), gy.device()});
     visit_floating(gy.dtype(), "maxpool1d", [&]<class T>() {
-      maxpool1d_backward_slot<T>(gy.device(), gy.data<T>(), arg.data<std::int32_t>(), batch, t_in, channels, t_out,
-                                 gx.data<T>());
+      maxpool1d_backward_slot<T>(gy.device(), gy.data<T>(), arg.data<std::int32_t>(), batch, t_in, channels, pool_size, s,
+                                 t_out, gx.data<T>());
     });
     return {gx};
   });
