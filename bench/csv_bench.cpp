@@ -1,4 +1,4 @@
-// bench/csv_bench.cpp — CSV parse throughput (MB/s) on ml-latest-small ratings.csv: tokenizer, typed, inferred, chunked.
+// bench/csv_bench.cpp — CSV parse throughput (MB/s) on MovieLens ratings.csv: tokenize, typed, inferred, chunked.
 #include <benchmark/benchmark.h>
 
 #include <filesystem>

@@ -1,11 +1,10 @@
 // fuzz/csv_fuzz.cpp — libFuzzer harness for the CSV reader: no crash, errors only as recsys::Error, the same records
 // for every buffer size, CsvWriter round trips, typed reading; and the tokenizer emits only valid UTF-8 tokens.
-#include <recsys/data/csv.hpp>
-#include <recsys/data/text.hpp>
-
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
+#include <recsys/data/csv.hpp>
+#include <recsys/data/text.hpp>
 #include <sstream>
 #include <string>
 #include <vector>

@@ -2,11 +2,10 @@
 #include <doctest/doctest.h>
 
 #include <cstdio>
+#include <recsys/data/csv.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <recsys/data/csv.hpp>
 
 using namespace recsys;
 using namespace recsys::data;
@@ -44,18 +43,18 @@ class TrickleSource final : public ByteSource {
 
 TEST_CASE("csv tokenizer: RFC 4180 quoting by hand") {
   CHECK(records("a,b,c\n1,2,3\n") == Rows{{"a", "b", "c"}, {"1", "2", "3"}});
-  CHECK(records("\"x,y\",2\n") == Rows{{"x,y", "2"}});                 // quoted delimiter
+  CHECK(records("\"x,y\",2\n") == Rows{{"x,y", "2"}});                    // quoted delimiter
   CHECK(records("\"say \"\"hi\"\"\",2\n") == Rows{{"say \"hi\"", "2"}});  // doubled quotes
   CHECK(records("\"two\nlines\",2\r\n3,4\r\n") == Rows{{"two\nlines", "2"}, {"3", "4"}});
-  CHECK(records("\"\"\"\"\n") == Rows{{"\""}});                        // a field that is one quote
-  CHECK(records("\"\",x\n") == Rows{{"", "x"}});                       // quoted empty field
-  CHECK(records(",,\n") == Rows{{"", "", ""}});                        // three empty fields
-  CHECK(records("a,b,\n") == Rows{{"a", "b", ""}});                    // trailing delimiter = empty last field
-  CHECK(records("a,\"b\"") == Rows{{"a", "b"}});                       // no final newline
+  CHECK(records("\"\"\"\"\n") == Rows{{"\""}});      // a field that is one quote
+  CHECK(records("\"\",x\n") == Rows{{"", "x"}});     // quoted empty field
+  CHECK(records(",,\n") == Rows{{"", "", ""}});      // three empty fields
+  CHECK(records("a,b,\n") == Rows{{"a", "b", ""}});  // trailing delimiter = empty last field
+  CHECK(records("a,\"b\"") == Rows{{"a", "b"}});     // no final newline
   CHECK(records("a,b") == Rows{{"a", "b"}});
-  CHECK(records("ab\"c,d\n") == Rows{{"ab\"c", "d"}});                 // a quote inside an unquoted field is text
+  CHECK(records("ab\"c,d\n") == Rows{{"ab\"c", "d"}});  // a quote inside an unquoted field is text
   CHECK(records("").empty());
-  CHECK(records("\n\n\r\n").empty());                                   // blank lines are skipped
+  CHECK(records("\n\n\r\n").empty());  // blank lines are skipped
 }
 
 TEST_CASE("csv tokenizer: line endings, BOM, delimiters, quoting off, blank lines") {
@@ -63,7 +62,7 @@ TEST_CASE("csv tokenizer: line endings, BOM, delimiters, quoting off, blank line
   CHECK(records("a,b\rc,d\r") == Rows{{"a", "b"}, {"c", "d"}});      // lone CR (old Mac files)
   CHECK(records("a,b\nc,d") == Rows{{"a", "b"}, {"c", "d"}});
   CHECK(records("\xEF\xBB\xBFid,x\n1,2\n") == Rows{{"id", "x"}, {"1", "2"}});  // BOM stripped
-  CHECK(records("\xEF\xBB\xBF") .empty());
+  CHECK(records("\xEF\xBB\xBF").empty());
   CHECK(records("x\n\xEF\xBB\xBF\n") == Rows{{"x"}, {"\xEF\xBB\xBF"}});  // only a leading BOM is special
 
   CsvOptions tsv;
@@ -80,7 +79,11 @@ TEST_CASE("csv tokenizer: line endings, BOM, delimiters, quoting off, blank line
   raw.delimiter = '\t';
   raw.quoting = false;
   CHECK(records("He said \"wow\tno\n\"x\"\t1\n", raw) == Rows{{"He said \"wow", "no"}, {"\"x\"", "1"}});
-  CHECK(records("a\xC2\x85" "b\t1\n", raw) == Rows{{"a\xC2\x85" "b", "1"}});  // U+0085 is not a line break
+  CHECK(records("a\xC2\x85"
+                "b\t1\n",
+                raw) == Rows{{"a\xC2\x85"
+                              "b",
+                              "1"}});  // U+0085 is not a line break
 
   CsvOptions keep_blank;
   keep_blank.skip_blank_lines = false;
@@ -165,9 +168,7 @@ TEST_CASE("read_csv: typed columns, inference, missing values") {
 }
 
 TEST_CASE("read_csv: inference edge cases") {
-  auto type_of = [](const std::string& values) {
-    return read_csv_string("x\n" + values).column("x").type();
-  };
+  auto type_of = [](const std::string& values) { return read_csv_string("x\n" + values).column("x").type(); };
   CHECK(type_of("1\n-2\n0\n") == ColumnType::int64);
   CHECK(type_of("1\n2.5\n") == ColumnType::float64);
   CHECK(type_of("1\ninf\n-inf\n") == ColumnType::float64);
@@ -231,7 +232,8 @@ TEST_CASE("read_csv: options — dtypes, names, headerless, na_values, infer_typ
 
 TEST_CASE("CsvReader: chunks stream the file with types fixed by the first chunk") {
   std::string text = "user,item,rating\n";
-  for (int i = 0; i < 1000; ++i) text += std::to_string(i % 7) + "," + std::to_string(i) + "," + std::to_string(i % 5) + ".5\n";
+  for (int i = 0; i < 1000; ++i)
+    text += std::to_string(i % 7) + "," + std::to_string(i) + "," + std::to_string(i % 5) + ".5\n";
   CsvOptions o;
   o.buffer_bytes = 100;  // many refills
   CsvReader reader = CsvReader::from_string(text, o);
@@ -267,16 +269,16 @@ TEST_CASE("read_all infers over every row, past the first window (widening, text
   const int n = 40000;
   for (int i = 0; i < n; ++i) {
     text += std::to_string(i) + ",";
-    text += (i == 30000 ? "2.5" : std::to_string(i % 10)) + ",";  // int64 until row 30000: widens to float64
+    text += (i == 30000 ? "2.5" : std::to_string(i % 10)) + ",";     // int64 until row 30000: widens to float64
     text += (i == 35000 ? "0123" : std::to_string(1000 + i)) + ",";  // a leading zero: the column is text
     text += (i == 39999 ? "n/a" : std::to_string(i)) + ",";          // text in the very last row
-    text += (i < 20000 ? "" : "7");                                   // missing through the first window
+    text += (i < 20000 ? "" : "7");                                  // missing through the first window
     text += "\n";
   }
   for (const bool one_shot : {false, true}) {
     INFO("one-shot source: ", one_shot);
-    const Table t = one_shot ? CsvReader(std::make_unique<StringSource>(text), "<stream>", {}).read_all()
-                             : read_csv_string(text);
+    const Table t =
+        one_shot ? CsvReader(std::make_unique<StringSource>(text), "<stream>", {}).read_all() : read_csv_string(text);
     REQUIRE(t.num_rows() == n);
     CHECK(t.column("id").type() == ColumnType::int64);
     CHECK(t.column("id").int_at(n - 1) == n - 1);
@@ -348,22 +350,23 @@ TEST_CASE("read_csv errors name the file, line and column and what was expected"
   // A non-numeric value in a numeric column: typed by dtypes, or by the first chunk.
   CsvOptions typed;
   typed.dtypes = {{"n", ColumnType::int64}, {"x", ColumnType::float64}};
-  CHECK_THROWS_WITH_AS(read_csv_string("n,x\n1,2\n2.5,3\n", typed),
-                       doctest::Contains("line 3, column 1 ('n'): expected an int64 value (set in dtypes), got \"2.5\""),
-                       Error);
-  CHECK_THROWS_WITH_AS(read_csv_string("n,x\n1,2\n2,abc\n", typed),
-                       doctest::Contains("line 3, column 2 ('x'): expected a float64 value (set in dtypes), got \"abc\""),
-                       Error);
+  CHECK_THROWS_WITH_AS(
+      read_csv_string("n,x\n1,2\n2.5,3\n", typed),
+      doctest::Contains("line 3, column 1 ('n'): expected an int64 value (set in dtypes), got \"2.5\""), Error);
+  CHECK_THROWS_WITH_AS(
+      read_csv_string("n,x\n1,2\n2,abc\n", typed),
+      doctest::Contains("line 3, column 2 ('x'): expected a float64 value (set in dtypes), got \"abc\""), Error);
   CsvReader reader = CsvReader::from_string("n\n1\n2\noops\n", {}, "chunks.csv");
   CHECK(reader.next_chunk(2)->column("n").type() == ColumnType::int64);
-  CHECK_THROWS_WITH_AS(reader.next_chunk(2), doctest::Contains("'chunks.csv', line 4, column 1 ('n'): expected an "
-                                                               "int64 value (inferred from the first chunk"),
+  CHECK_THROWS_WITH_AS(reader.next_chunk(2),
+                       doctest::Contains("'chunks.csv', line 4, column 1 ('n'): expected an "
+                                         "int64 value (inferred from the first chunk"),
                        Error);
 
   // Bad input as a whole, and bad options.
   CHECK_THROWS_WITH_AS(read_csv_string(""), doctest::Contains("'<string>' is empty: expected a header row"), Error);
-  CHECK_THROWS_WITH_AS(read_csv("/nonexistent/ratings.csv"), doctest::Contains("cannot open '/nonexistent/ratings.csv'"),
-                       Error);
+  CHECK_THROWS_WITH_AS(read_csv("/nonexistent/ratings.csv"),
+                       doctest::Contains("cannot open '/nonexistent/ratings.csv'"), Error);
   CsvOptions unknown;
   unknown.dtypes = {{"z", ColumnType::int64}};
   CHECK_THROWS_WITH_AS(read_csv_string("a,b\n1,2\n", unknown),

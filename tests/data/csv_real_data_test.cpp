@@ -2,9 +2,8 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
-#include <string>
-
 #include <recsys/data/csv.hpp>
+#include <string>
 
 using namespace recsys;
 using namespace recsys::data;
@@ -50,8 +49,8 @@ TEST_CASE("real data: ml-latest-small ratings.csv (100,836 rows, CRLF)") {
     fours += r == 4.0;
     ts_sum += t.column("timestamp").int_at(i);
   }
-  CHECK(sum == 353083.0);          // half-star sums are exact in double (pandas gives the same)
-  CHECK(fours == 26818);           // SOURCE.md: the most common rating
+  CHECK(sum == 353083.0);  // half-star sums are exact in double (pandas gives the same)
+  CHECK(fours == 26818);   // SOURCE.md: the most common rating
   CHECK(ts_sum == 121602779665887);
   CHECK(t.group_by({"userId"}).num_groups() == 610);
   CHECK(t.group_by({"movieId"}).num_groups() == 9724);
@@ -65,7 +64,7 @@ TEST_CASE("real data: movies.csv quoted titles survive intact") {
   REQUIRE(t.num_rows() == 9742);
   const Column& title = t.column("title");
   CHECK(title.string_at(0) == "Toy Story (1995)");
-  CHECK(title.string_at(10) == "American President, The (1995)");  // a quoted comma
+  CHECK(title.string_at(10) == "American President, The (1995)");     // a quoted comma
   CHECK(title.string_at(5019) == "11'09\"01 - September 11 (2002)");  // a doubled quote
   CHECK(t.column("genres").string_at(0) == "Adventure|Animation|Children|Comedy|Fantasy");
   CHECK(t.column("movieId").int_at(9741) == 193609);
@@ -116,8 +115,9 @@ TEST_CASE("real data: the three UCI sentence files read to exactly 1,000 rows") 
 
   CsvOptions quoted = uci_options();  // what a quote-aware reader does with this file
   quoted.quoting = true;
-  CHECK_THROWS_WITH_AS(read_csv(kUci + "imdb_labelled.txt", quoted),
-                       doctest::Contains("imdb_labelled.txt', line 81, column 1: expected the delimiter or a line break "
-                                         "after the closing quote"),
-                       Error);
+  CHECK_THROWS_WITH_AS(
+      read_csv(kUci + "imdb_labelled.txt", quoted),
+      doctest::Contains("imdb_labelled.txt', line 81, column 1: expected the delimiter or a line break "
+                        "after the closing quote"),
+      Error);
 }

@@ -3,10 +3,9 @@
 
 #include <cstdio>
 #include <fstream>
+#include <recsys/data/csv.hpp>
 #include <sstream>
 #include <string>
-
-#include <recsys/data/csv.hpp>
 
 using namespace recsys;
 using namespace recsys::data;
@@ -71,8 +70,7 @@ TEST_CASE("CsvWriter options: delimiter, CRLF, quote all, na_rep, quoting none")
   std::ostringstream os;
   CsvWriter w(os, none);
   w.row("ok");
-  CHECK_THROWS_WITH_AS(w.field("a,b"), doctest::Contains("row 2, column 1: the field holds a delimiter"),
-                       Error);
+  CHECK_THROWS_WITH_AS(w.field("a,b"), doctest::Contains("row 2, column 1: the field holds a delimiter"), Error);
 }
 
 TEST_CASE("CsvWriter writes a lone empty field as \"\" so it does not read back as a blank line") {

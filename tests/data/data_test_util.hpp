@@ -5,11 +5,10 @@
 
 #include <cmath>
 #include <fstream>
+#include <recsys/data/csv.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <recsys/data/csv.hpp>
 
 namespace recsys::data::testing {
 

@@ -2,7 +2,6 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
-
 #include <recsys/core/factory.hpp>
 #include <recsys/data/loader.hpp>
 
@@ -72,6 +71,6 @@ TEST_CASE("BatchLoader errors") {
                        doctest::Contains("BatchLoader: batch_size must be positive, got 0"), Error);
   CHECK_THROWS_WITH_AS(BatchLoader({arange(3), arange(4)}, {}),
                        doctest::Contains("BatchLoader: tensor 1 has 4 rows, tensor 0 has 3"), Error);
-  CHECK_THROWS_WITH_AS(BatchLoader({full({}, 1.0)}, {}), doctest::Contains("BatchLoader: tensor 0 needs at least one dimension"),
-                       Error);
+  CHECK_THROWS_WITH_AS(BatchLoader({full({}, 1.0)}, {}),
+                       doctest::Contains("BatchLoader: tensor 0 needs at least one dimension"), Error);
 }

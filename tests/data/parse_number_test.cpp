@@ -1,14 +1,13 @@
-// tests/data/parse_number_test.cpp — the CSV reader's number parsing: edge cases and the fast path against from_chars.
+// tests/data/parse_number_test.cpp — number parsing: edge cases and the fast path against std::from_chars.
 #include <doctest/doctest.h>
 
 #include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <limits>
-#include <string>
-
 #include <recsys/core/random.hpp>
 #include <recsys/data/parse_number.hpp>
+#include <string>
 
 using namespace recsys::data::detail;
 

@@ -1,11 +1,10 @@
-// tests/data/split_test.cpp — train/test splits, K-fold, leave-last-out and temporal splits; sizes against scikit-learn.
+// tests/data/split_test.cpp — train/test splits, K-fold, leave-last-out, temporal; sizes against scikit-learn.
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <map>
-#include <set>
-
 #include <recsys/data/split.hpp>
+#include <set>
 
 #include "data_test_util.hpp"
 
@@ -49,7 +48,8 @@ TEST_CASE("stratified_train_test_split keeps class shares") {
   const Split s = stratified_train_test_split(y, 0.2, 3);
   check_partition(s, 90);
   CHECK(s.test.size() == 18);
-  const auto ones = std::count_if(s.test.begin(), s.test.end(), [&](std::int64_t i) { return y[static_cast<std::size_t>(i)] == 1; });
+  const auto ones =
+      std::count_if(s.test.begin(), s.test.end(), [&](std::int64_t i) { return y[static_cast<std::size_t>(i)] == 1; });
   CHECK(ones == 6);
   CHECK(stratified_train_test_split(y, 0.2, 3).train == s.train);
   const std::vector<std::string> names = {"a", "b", "a", "b", "a", "b"};
@@ -73,7 +73,8 @@ TEST_CASE("golden: stratified and plain split sizes match scikit-learn") {
     for (std::int64_t i = 0; i < sizes.num_rows(); ++i)
       if (sizes.column("scenario").string_at(i) == scenario) size_text = sizes.column("test_size").string_at(i);
     const bool is_count = size_text.find('.') == std::string::npos;
-    const TestSize test_size = is_count ? TestSize(static_cast<std::int64_t>(std::stol(size_text))) : TestSize(std::stod(size_text));
+    const TestSize test_size =
+        is_count ? TestSize(static_cast<std::int64_t>(std::stol(size_text))) : TestSize(std::stod(size_text));
     const Split s = stratified_train_test_split(y, test_size, 42);
     const Split plain = train_test_split(static_cast<std::int64_t>(y.size()), test_size, 0);
     std::int64_t checked = 0;
@@ -86,7 +87,8 @@ TEST_CASE("golden: stratified and plain split sizes match scikit-learn") {
         CHECK(static_cast<std::int64_t>(plain.test.size()) == want_test);
       } else {
         auto count = [&](const Ids& idx) {
-          return std::count_if(idx.begin(), idx.end(), [&](std::int64_t r) { return y[static_cast<std::size_t>(r)] == cls; });
+          return std::count_if(idx.begin(), idx.end(),
+                               [&](std::int64_t r) { return y[static_cast<std::size_t>(r)] == cls; });
         };
         INFO("class ", cls);
         CHECK(count(s.train) == want_train);
@@ -139,13 +141,14 @@ TEST_CASE("KFold and StratifiedKFold by hand, shuffled") {
   const std::vector<int> y = {0, 0, 0, 0, 1, 1, 1, 1};
   for (const Split& sp : StratifiedKFold(2, true, 9).split(y)) {
     CHECK(sp.test.size() == 4);
-    CHECK(std::count_if(sp.test.begin(), sp.test.end(), [&](std::int64_t i) { return y[static_cast<std::size_t>(i)] == 1; }) == 2);
+    CHECK(std::count_if(sp.test.begin(), sp.test.end(),
+                        [&](std::int64_t i) { return y[static_cast<std::size_t>(i)] == 1; }) == 2);
   }
 }
 
 TEST_CASE("leave_last_out and temporal_split for recommenders") {
-  const Table t({Column::from_ints("user", {1, 2, 1, 3, 2, 1, 2}),
-                 Column::from_ints("time", {10, 5, 30, 7, 9, 20, 9})});
+  const Table t(
+      {Column::from_ints("user", {1, 2, 1, 3, 2, 1, 2}), Column::from_ints("time", {10, 5, 30, 7, 9, 20, 9})});
   const Split l = leave_last_out(t, "user", "time");
   CHECK(l.test == Ids{2, 6});  // user 1: time 30; user 2: tie at 9, the later row; user 3 has one row
   CHECK(l.train == Ids{0, 1, 3, 4, 5});
@@ -156,9 +159,10 @@ TEST_CASE("leave_last_out and temporal_split for recommenders") {
 }
 
 TEST_CASE("split errors") {
-  CHECK_THROWS_WITH_AS(train_test_split(0), doctest::Contains("train_test_split: needs at least one sample, got 0"), Error);
-  CHECK_THROWS_WITH_AS(train_test_split(10, 1.5), doctest::Contains("train_test_split: test_size=1.5 should be in (0, 1)"),
+  CHECK_THROWS_WITH_AS(train_test_split(0), doctest::Contains("train_test_split: needs at least one sample, got 0"),
                        Error);
+  CHECK_THROWS_WITH_AS(train_test_split(10, 1.5),
+                       doctest::Contains("train_test_split: test_size=1.5 should be in (0, 1)"), Error);
   CHECK_THROWS_WITH_AS(train_test_split(10, 10),
                        doctest::Contains("test_size=10 should be positive and smaller than the 10 samples"), Error);
   CHECK_THROWS_WITH_AS(train_test_split(1, 0.5), doctest::Contains("with 1 samples and test_size=0.5"), Error);
@@ -169,9 +173,10 @@ TEST_CASE("split errors") {
   CHECK_THROWS_WITH_AS(stratified_train_test_split(std::vector<int>{0, 0, 1, 1, 2, 2}, 4),
                        doctest::Contains("train size 2 is below the number of classes 3"), Error);
   CHECK_THROWS_WITH_AS(KFold(1), doctest::Contains("KFold: n_splits must be at least 2, got 1"), Error);
-  CHECK_THROWS_WITH_AS(KFold(5).split(3), doctest::Contains("KFold: n_splits=5 is greater than the number of samples 3"),
+  CHECK_THROWS_WITH_AS(KFold(5).split(3),
+                       doctest::Contains("KFold: n_splits=5 is greater than the number of samples 3"), Error);
+  CHECK_THROWS_WITH_AS(StratifiedKFold(0), doctest::Contains("StratifiedKFold: n_splits must be at least 2, got 0"),
                        Error);
-  CHECK_THROWS_WITH_AS(StratifiedKFold(0), doctest::Contains("StratifiedKFold: n_splits must be at least 2, got 0"), Error);
   CHECK_THROWS_WITH_AS(StratifiedKFold(3).split(std::vector<int>{0, 0, 1, 1}),
                        doctest::Contains("n_splits=3 is greater than the number of members in each class"), Error);
   CHECK_THROWS_WITH_AS(StratifiedKFold(5).split(std::vector<int>{0, 1}),
@@ -183,6 +188,6 @@ TEST_CASE("split errors") {
   CHECK_THROWS_WITH_AS(leave_last_out(t, "user", "when"),
                        doctest::Contains("leave_last_out: time column 'when' has missing values"), Error);
   CHECK_THROWS_WITH_AS(leave_last_out(t, "who", "when"), doctest::Contains("leave_last_out: no column 'who'"), Error);
-  CHECK_THROWS_WITH_AS(temporal_split(t, "when"), doctest::Contains("temporal_split: time column 'when' has missing values"),
-                       Error);
+  CHECK_THROWS_WITH_AS(temporal_split(t, "when"),
+                       doctest::Contains("temporal_split: time column 'when' has missing values"), Error);
 }

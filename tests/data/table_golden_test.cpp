@@ -1,4 +1,4 @@
-// tests/data/table_golden_test.cpp — Table operations against pandas on the same input (tests/golden/make_data_fixtures.py).
+// tests/data/table_golden_test.cpp — Table operations against pandas (tests/golden/make_data_fixtures.py).
 #include <doctest/doctest.h>
 
 #include "data_test_util.hpp"

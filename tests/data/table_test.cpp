@@ -2,7 +2,6 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
-
 #include <recsys/data/table.hpp>
 
 using namespace recsys;
@@ -17,8 +16,7 @@ namespace {
 ///    1    12     2.5  NA
 ///    3    11     5.0  "c"
 Table small() {
-  return Table({Column::from_ints("user", {2, 1, 2, 1, 3}),
-                Column::from_ints("item", {10, 11, 10, 12, 11}),
+  return Table({Column::from_ints("user", {2, 1, 2, 1, 3}), Column::from_ints("item", {10, 11, 10, 12, 11}),
                 Column::from_doubles("rating", {4.0, NAN, 4.0, 2.5, 5.0}),
                 Column::from_strings("title", {"b", "a", "b", "", "c"}, {0, 0, 0, 1, 0})});
 }
@@ -167,12 +165,14 @@ TEST_CASE("to_tensor and column_tensor") {
   CHECK(ids.to_vector<std::int64_t>() == std::vector<std::int64_t>{1, 2, 3});
   CHECK(t.to_tensor({"b"}, DType::float64).to_vector<double>() == std::vector<double>{0.5, 1.5, 2.5});
   CHECK(small().to_string(2).find("... (5 rows)") != std::string::npos);
+  const Table wide({Column::from_strings("s", {std::string(36, 'a') + "\u00e9\u00e9\u00e9"})});  // é at bytes 36..41
+  CHECK(wide.to_string() == std::string(38, ' ') + "s\n" + std::string(36, 'a') + "...\n");
 }
 
 TEST_CASE("Table errors name the op, the column and the values") {
   const Table t = small();
-  CHECK_THROWS_WITH_AS(t.select({"nope"}), doctest::Contains("select: no column 'nope' (columns: user, item, rating, title)"),
-                       Error);
+  CHECK_THROWS_WITH_AS(t.select({"nope"}),
+                       doctest::Contains("select: no column 'nope' (columns: user, item, rating, title)"), Error);
   CHECK_THROWS_WITH_AS(t.rename({{"user", "item"}}), doctest::Contains("rename: two columns would be named 'item'"),
                        Error);
   CHECK_THROWS_WITH_AS(t.filter(std::vector<std::uint8_t>{1, 0}),
@@ -181,8 +181,8 @@ TEST_CASE("Table errors name the op, the column and the values") {
                        doctest::Contains("fillna: column 'title' is string; cannot fill it with a float64"), Error);
   CHECK_THROWS_WITH_AS(t.fillna({{"rating", std::string("x")}}),
                        doctest::Contains("fillna: column 'rating' is float64; cannot fill it with a string"), Error);
-  CHECK_THROWS_WITH_AS(t.fillna({{"rating", Value()}}), doctest::Contains("the value for column 'rating' is itself missing"),
-                       Error);
+  CHECK_THROWS_WITH_AS(t.fillna({{"rating", Value()}}),
+                       doctest::Contains("the value for column 'rating' is itself missing"), Error);
   CHECK_THROWS_WITH_AS(t.dropna({"x"}), doctest::Contains("dropna: no column 'x'"), Error);
   CHECK_THROWS_WITH_AS(t.drop_duplicates({"x"}), doctest::Contains("drop_duplicates: no column 'x'"), Error);
   CHECK_THROWS_WITH_AS(t.sort({}), doctest::Contains("sort: no sort keys given"), Error);
@@ -194,7 +194,8 @@ TEST_CASE("Table errors name the op, the column and the values") {
   CHECK_THROWS_WITH_AS(t.inner_join(s, {"user"}),
                        doctest::Contains("inner_join: key 'user' is int64 on the left and string on the right"), Error);
   CHECK_THROWS_WITH_AS(t.left_join(s, {}), doctest::Contains("left_join: no key columns given"), Error);
-  CHECK_THROWS_WITH_AS(t.to_tensor({"title"}), doctest::Contains("to_tensor: column 'title' is a string column"), Error);
+  CHECK_THROWS_WITH_AS(t.to_tensor({"title"}), doctest::Contains("to_tensor: column 'title' is a string column"),
+                       Error);
   CHECK_THROWS_WITH_AS(t.to_tensor({"rating"}),
                        doctest::Contains("to_tensor: column 'rating' has 1 missing values; fillna() or dropna() first"),
                        Error);
@@ -206,9 +207,10 @@ TEST_CASE("Table errors name the op, the column and the values") {
                        doctest::Contains("Table: column 'n' has 1 rows, the table has 5"), Error);
   CHECK_THROWS_WITH_AS(u.add_column(Column::from_ints("user", {1, 2, 3, 4, 5})),
                        doctest::Contains("Table: duplicate column name 'user'"), Error);
-  CHECK_THROWS_WITH_AS(u.column(std::int64_t{9}), doctest::Contains("column index 9 out of range for 4 columns"), Error);
-  CHECK_THROWS_WITH_AS(Column::from_ints("m", {1, 2}, {0}), doctest::Contains("Column 'm': 1 mask entries for 2 values"),
+  CHECK_THROWS_WITH_AS(u.column(std::int64_t{9}), doctest::Contains("column index 9 out of range for 4 columns"),
                        Error);
+  CHECK_THROWS_WITH_AS(Column::from_ints("m", {1, 2}, {0}),
+                       doctest::Contains("Column 'm': 1 mask entries for 2 values"), Error);
   CHECK_THROWS_WITH_AS(t.column("user").take({5}), doctest::Contains("Column 'user': row 5 is out of range for 5 rows"),
                        Error);
   Column c("c", ColumnType::int64);

@@ -1,10 +1,9 @@
-// tests/data/text_test.cpp — Tokenizer (UTF-8 safety), Vocabulary (Keras order, OOV), pad_sequences (Keras semantics).
+// tests/data/text_test.cpp — Tokenizer (UTF-8 safety), Vocabulary (Keras order, OOV), pad_sequences (Keras).
 #include <doctest/doctest.h>
 
+#include <recsys/data/text.hpp>
 #include <string>
 #include <vector>
-
-#include <recsys/data/text.hpp>
 
 using namespace recsys;
 using namespace recsys::data;
@@ -34,17 +33,20 @@ TEST_CASE("Tokenizer is UTF-8 safe") {
         Words{"em", "dash", "quoted", "wait", "script", "was", "a", "b"});
   CHECK(tok.tokenize("x\xF0\x9F\x98\x80y") == Words{"x", "y"});  // an emoji separates
   // Invalid bytes separate, so every token is valid UTF-8.
-  CHECK(tok.tokenize("ab\xFF" "cd") == Words{"ab", "cd"});
-  CHECK(tok.tokenize("ab\xC3") == Words{"ab"});          // truncated sequence at the end
-  CHECK(tok.tokenize("\xC3(x") == Words{"x"});            // bad continuation byte
-  CHECK(tok.tokenize("\xC0\xAF" "z") == Words{"z"});      // overlong encoding of '/'
-  CHECK(tok.tokenize("\xED\xA0\x80q") == Words{"q"});     // a UTF-16 surrogate is not UTF-8
+  CHECK(tok.tokenize("ab\xFF"
+                     "cd") == Words{"ab", "cd"});
+  CHECK(tok.tokenize("ab\xC3") == Words{"ab"});  // truncated sequence at the end
+  CHECK(tok.tokenize("\xC3(x") == Words{"x"});   // bad continuation byte
+  CHECK(tok.tokenize("\xC0\xAF"
+                     "z") == Words{"z"});              // overlong encoding of '/'
+  CHECK(tok.tokenize("\xED\xA0\x80q") == Words{"q"});  // a UTF-16 surrogate is not UTF-8
   CHECK(tok.tokenize("İSTANBUL Ÿ") == Words{"istanbul", "ÿ"});
 }
 
 TEST_CASE("Tokenizer sklearn preset: runs of two or more word characters") {
   const Tokenizer tok(TokenizerOptions::sklearn());
-  CHECK(tok.tokenize("I didn't like it, a 3.14 snake_case É éé") == Words{"didn", "like", "it", "14", "snake_case", "éé"});
+  CHECK(tok.tokenize("I didn't like it, a 3.14 snake_case É éé") ==
+        Words{"didn", "like", "it", "14", "snake_case", "éé"});
   CHECK(tok.options().min_length == 2);
 }
 
@@ -82,7 +84,8 @@ TEST_CASE("Vocabulary reproduces Keras' Tokenizer(num_words) sequences") {
   // Keras: Tokenizer(num_words=3).fit_on_texts(texts) gives word_index the=1, cat=2, sat=3, dog=4,
   // a=5 and keeps ids below 3, dropping the rest.
   const std::vector<std::string> texts = {"the cat sat", "the dog sat", "a cat"};
-  const Vocabulary keras = Vocabulary::fit(texts, Tokenizer(TokenizerOptions::keras()), {.max_features = 2, .oov = false});
+  const Vocabulary keras =
+      Vocabulary::fit(texts, Tokenizer(TokenizerOptions::keras()), {.max_features = 2, .oov = false});
   CHECK_FALSE(keras.has_oov());
   CHECK(keras.index("the") == 1);
   CHECK(keras.index("sat") == -1);
@@ -135,8 +138,8 @@ TEST_CASE("pad_sequences errors") {
                        Error);
   PadOptions big;
   big.value = std::int64_t{1} << 40;
-  CHECK_THROWS_WITH_AS(pad_sequences({{1}}, big), doctest::Contains("pad_sequences: value 1099511627776 does not fit int32"),
-                       Error);
+  CHECK_THROWS_WITH_AS(pad_sequences({{1}}, big),
+                       doctest::Contains("pad_sequences: value 1099511627776 does not fit int32"), Error);
   CHECK_THROWS_WITH_AS(pad_sequences({{1}, {std::int64_t{1} << 33}}),
                        doctest::Contains("pad_sequences: id 8589934592 in sequence 1 does not fit int32"), Error);
 }

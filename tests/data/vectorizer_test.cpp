@@ -1,11 +1,10 @@
-// tests/data/vectorizer_test.cpp — CountVectorizer/TfidfVectorizer by hand, against scikit-learn fixtures, and errors.
+// tests/data/vectorizer_test.cpp — Count/TfidfVectorizer by hand, against scikit-learn fixtures, and errors.
 #include <doctest/doctest.h>
 
 #include <cmath>
 #include <filesystem>
-#include <sstream>
-
 #include <recsys/data/vectorizer.hpp>
+#include <sstream>
 
 #include "data_test_util.hpp"
 
@@ -169,7 +168,8 @@ TEST_CASE("vectorizer errors") {
   CHECK_THROWS_WITH_AS(CountVectorizer{o}, doctest::Contains("CountVectorizer: min_df must be >= 1, got 0"), Error);
   o = {};
   o.max_df = 1.5;
-  CHECK_THROWS_WITH_AS(CountVectorizer{o}, doctest::Contains("CountVectorizer: max_df must be in (0, 1], got 1.5"), Error);
+  CHECK_THROWS_WITH_AS(CountVectorizer{o}, doctest::Contains("CountVectorizer: max_df must be in (0, 1], got 1.5"),
+                       Error);
   o = {};
   o.max_features = -3;
   CHECK_THROWS_WITH_AS(CountVectorizer{o}, doctest::Contains("max_features must be >= 0, got -3"), Error);
@@ -183,10 +183,10 @@ TEST_CASE("vectorizer errors") {
   o.max_df = 0.5;
   CHECK_THROWS_WITH_AS(CountVectorizer(o).fit({"aa bb", "aa"}),
                        doctest::Contains("max_df (0.5 of 2 documents) allows fewer documents than min_df (3)"), Error);
-  CHECK_THROWS_WITH_AS(CountVectorizer().transform({"x"}), doctest::Contains("CountVectorizer: transform() before fit()"),
-                       Error);
-  CHECK_THROWS_WITH_AS(TfidfVectorizer().transform({"x"}), doctest::Contains("TfidfVectorizer: transform() before fit()"),
-                       Error);
+  CHECK_THROWS_WITH_AS(CountVectorizer().transform({"x"}),
+                       doctest::Contains("CountVectorizer: transform() before fit()"), Error);
+  CHECK_THROWS_WITH_AS(TfidfVectorizer().transform({"x"}),
+                       doctest::Contains("TfidfVectorizer: transform() before fit()"), Error);
   CsrMatrix m;
   m.rows = 1;
   m.cols = 1;

@@ -152,11 +152,13 @@ class Column {
   /// Appends a Value; an int64 fits a float64 column, anything else must match the type.
   void push_value(const Value& v) {
     if (std::holds_alternative<std::monostate>(v)) return push_missing();
-    if (type_ == ColumnType::int64 && std::holds_alternative<std::int64_t>(v)) return push_int(std::get<std::int64_t>(v));
+    if (type_ == ColumnType::int64 && std::holds_alternative<std::int64_t>(v))
+      return push_int(std::get<std::int64_t>(v));
     if (type_ == ColumnType::float64 && std::holds_alternative<double>(v)) return push_double(std::get<double>(v));
     if (type_ == ColumnType::float64 && std::holds_alternative<std::int64_t>(v))
       return push_double(static_cast<double>(std::get<std::int64_t>(v)));
-    if (type_ == ColumnType::string && std::holds_alternative<std::string>(v)) return push_string(std::get<std::string>(v));
+    if (type_ == ColumnType::string && std::holds_alternative<std::string>(v))
+      return push_string(std::get<std::string>(v));
     RECSYS_FAIL("Column '", name_, "': cannot store a ", value_type_name(v), " in a ", type_, " column");
   }
   /// Appends cell `i` of `other` (same type).
@@ -220,7 +222,8 @@ class Column {
     if (type_ == ColumnType::float64) return *this;
     Column c(name_, ColumnType::float64);
     c.reserve(size_);
-    for (std::int64_t i = 0; i < size_; ++i) is_missing(i) ? c.push_missing() : c.push_double(static_cast<double>(int_at(i)));
+    for (std::int64_t i = 0; i < size_; ++i)
+      is_missing(i) ? c.push_missing() : c.push_double(static_cast<double>(int_at(i)));
     return c;
   }
 
@@ -235,8 +238,8 @@ class Column {
 
  private:
   void set_mask(std::vector<std::uint8_t> missing) {
-    RECSYS_CHECK(missing.empty() || static_cast<std::int64_t>(missing.size()) == size_, "Column '", name_, "': ",
-                 missing.size(), " mask entries for ", size_, " values");
+    RECSYS_CHECK(missing.empty() || static_cast<std::int64_t>(missing.size()) == size_, "Column '", name_,
+                 "': ", missing.size(), " mask entries for ", size_, " values");
     missing_ = missing.empty() ? std::vector<std::uint8_t>(static_cast<std::size_t>(size_), 0) : std::move(missing);
   }
 
@@ -245,8 +248,8 @@ class Column {
   std::int64_t size_ = 0;
   std::vector<std::int64_t> ints_;
   std::vector<double> floats_;
-  std::string chars_;                  // string cells, back to back
-  std::vector<std::size_t> offsets_;   // cell i is chars_[offsets_[i], offsets_[i+1]); empty until the first push
+  std::string chars_;                 // string cells, back to back
+  std::vector<std::size_t> offsets_;  // cell i is chars_[offsets_[i], offsets_[i+1]); empty until the first push
   std::vector<std::uint8_t> missing_;
 };
 

@@ -38,8 +38,8 @@ struct CsvOptions {
   std::vector<std::string> na_values = {"", "NA", "NaN"};
   /// Fixed types by column name; other columns are inferred (int64, else float64, else string).
   std::vector<std::pair<std::string, ColumnType>> dtypes;
-  bool infer_types = true;        ///< false: columns not in dtypes are strings
-  bool skip_blank_lines = true;   ///< as pandas: an empty line is not a row
+  bool infer_types = true;                          ///< false: columns not in dtypes are strings
+  bool skip_blank_lines = true;                     ///< as pandas: an empty line is not a row
   std::size_t buffer_bytes = std::size_t{1} << 20;  ///< bytes read at a time (at least 4; grows for longer rows)
 };
 
@@ -117,13 +117,18 @@ class StreamSource final : public ByteSource {
 class CsvTokenizer {
  public:
   CsvTokenizer(std::unique_ptr<ByteSource> source, std::string name, const CsvOptions& options)
-      : source_(std::move(source)), name_(std::move(name)), delim_(options.delimiter), quote_(options.quote),
-        quoting_(options.quoting), skip_blank_(options.skip_blank_lines) {
+      : source_(std::move(source)),
+        name_(std::move(name)),
+        delim_(options.delimiter),
+        quote_(options.quote),
+        quoting_(options.quoting),
+        skip_blank_(options.skip_blank_lines) {
     RECSYS_CHECK(delim_ != '\n' && delim_ != '\r', "read_csv: the delimiter cannot be a line break");
     RECSYS_CHECK(!quoting_ || (quote_ != delim_ && quote_ != '\n' && quote_ != '\r'),
                  "read_csv: the quote character must differ from the delimiter and line breaks");
     buf_.resize(std::max<std::size_t>(options.buffer_bytes, 4));  // 4: room to test for the BOM
-    for (int c : {static_cast<unsigned char>(delim_), static_cast<unsigned char>('\n'), static_cast<unsigned char>('\r')})
+    for (int c :
+         {static_cast<unsigned char>(delim_), static_cast<unsigned char>('\n'), static_cast<unsigned char>('\r')})
       stop_[c] = true;
   }
 
@@ -213,7 +218,8 @@ class CsvTokenizer {
             if (!eof_) return Parse::need_more;
             if (!hit)
               fail(open_line, spans_.size() + 1,
-                   std::string("unterminated quoted field: expected a closing ") + quote_ + " before the end of the file");
+                   std::string("unterminated quoted field: expected a closing ") + quote_ +
+                       " before the end of the file");
           }
           if (stop + 1 < end_ && b[stop + 1] == quote_) {  // "" inside quotes is one quote
             escaped = true;
@@ -439,8 +445,10 @@ class CsvReader {
 
   void init() {
     for (const std::string& na : options_.na_values) {
-      if (na.size() < 64) na_lengths_ |= std::uint64_t{1} << na.size();
-      else na_long_ = true;
+      if (na.size() < 64)
+        na_lengths_ |= std::uint64_t{1} << na.size();
+      else
+        na_long_ = true;
     }
     read_header();
   }
@@ -605,10 +613,10 @@ class CsvReader {
   CsvTokenizer tok_;
   std::vector<std::string> names_;
   std::vector<ColumnType> types_;
-  std::vector<std::uint8_t> fixed_;  // type given in options.dtypes
-  bool typed_ = false;       // every column's type is known
+  std::vector<std::uint8_t> fixed_;                      // type given in options.dtypes
+  bool typed_ = false;                                   // every column's type is known
   std::function<std::unique_ptr<ByteSource>()> reopen_;  // empty for one-shot sources
-  bool lenient_ = false;     // read_all's fast path: inferred columns widen or restart instead of failing
+  bool lenient_ = false;  // read_all's fast path: inferred columns widen or restart instead of failing
   std::vector<std::string> first_row_;
   bool pending_first_ = false;
   std::vector<std::string_view> fields_;

@@ -160,8 +160,8 @@ class CsvWriter {
   void close() {
     if (closed_) return;
     closed_ = true;
-    RECSYS_CHECK(fields_in_row_ == 0, "CsvWriter: '", path_, "' closed in the middle of row ", rows_ + 1,
-                 " (", fields_in_row_, " fields written, end_row() missing)");
+    RECSYS_CHECK(fields_in_row_ == 0, "CsvWriter: '", path_, "' closed in the middle of row ", rows_ + 1, " (",
+                 fields_in_row_, " fields written, end_row() missing)");
     flush();
     if (file_ != nullptr) {
       std::FILE* f = file_;
@@ -213,8 +213,8 @@ class CsvWriter {
       case CsvQuoting::all: return true;
       case CsvQuoting::none:
         for (char c : text)
-          RECSYS_CHECK(c != options_.delimiter && c != '\n' && c != '\r', "CsvWriter: '", path_, "' row ",
-                       rows_ + 1, ", column ", fields_in_row_,
+          RECSYS_CHECK(c != options_.delimiter && c != '\n' && c != '\r', "CsvWriter: '", path_, "' row ", rows_ + 1,
+                       ", column ", fields_in_row_,
                        ": the field holds a delimiter or line break, which quoting none cannot write");
         return false;
       case CsvQuoting::minimal:

@@ -1,4 +1,4 @@
-// recsys/data/parse_number.hpp — exact and fast text → int64 / double for the CSV reader, and type inference per cell.
+// recsys/data/parse_number.hpp — exact, fast text → int64/double for the CSV reader, and per-cell type inference.
 #pragma once
 
 #include <charconv>

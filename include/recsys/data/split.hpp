@@ -25,24 +25,23 @@ struct TestSize {
   double fraction = 0.25;
   std::int64_t count = 0;
   bool is_count = false;
-  TestSize(double f) : fraction(f) {}                       // NOLINT: implicit, like sklearn's test_size=0.2
-  TestSize(int c) : count(c), is_count(true) {}             // NOLINT
-  TestSize(std::int64_t c) : count(c), is_count(true) {}    // NOLINT
+  TestSize(double f) : fraction(f) {}                     // NOLINT: implicit, like sklearn's test_size=0.2
+  TestSize(int c) : count(c), is_count(true) {}           // NOLINT
+  TestSize(std::int64_t c) : count(c), is_count(true) {}  // NOLINT
 
   /// (n_train, n_test) for n samples, with sklearn's rounding: n_test = ceil(fraction * n).
   std::pair<std::int64_t, std::int64_t> sizes(std::int64_t n, const char* op) const {
     std::int64_t n_test;
     if (is_count) {
-      RECSYS_CHECK(count > 0 && count < n, op, ": test_size=", count, " should be positive and smaller than the ",
-                   n, " samples");
+      RECSYS_CHECK(count > 0 && count < n, op, ": test_size=", count, " should be positive and smaller than the ", n,
+                   " samples");
       n_test = count;
     } else {
       RECSYS_CHECK(fraction > 0.0 && fraction < 1.0, op, ": test_size=", fraction, " should be in (0, 1)");
       n_test = static_cast<std::int64_t>(std::ceil(fraction * static_cast<double>(n)));
     }
     const std::int64_t n_train = n - n_test;
-    RECSYS_CHECK(n_train > 0, op, ": with ", n, " samples and test_size=", describe(),
-                 " the train set would be empty");
+    RECSYS_CHECK(n_train > 0, op, ": with ", n, " samples and test_size=", describe(), " the train set would be empty");
     return {n_train, n_test};
   }
   std::string describe() const { return is_count ? std::to_string(count) : std::to_string(fraction); }
@@ -122,7 +121,8 @@ inline Split train_test_split(std::int64_t n, TestSize test_size = 0.25, std::ui
 /// sklearn's (StratifiedShuffleSplit: train drawn first, then test from the rest; equal
 /// remainders broken by `seed`).
 template <class Label>
-Split stratified_train_test_split(const std::vector<Label>& labels, TestSize test_size = 0.25, std::uint64_t seed = 42) {
+Split stratified_train_test_split(const std::vector<Label>& labels, TestSize test_size = 0.25,
+                                  std::uint64_t seed = 42) {
   const auto n = static_cast<std::int64_t>(labels.size());
   RECSYS_CHECK(n > 0, "train_test_split: needs at least one sample, got 0");
   const auto [n_train, n_test] = test_size.sizes(n, "train_test_split");
@@ -211,7 +211,8 @@ class StratifiedKFold {
     RECSYS_CHECK(n_splits_ <= n, "StratifiedKFold: n_splits=", n_splits_, " is greater than the number of samples ", n);
     std::map<Label, std::int64_t> first_seen;  // class id by order of appearance
     std::vector<std::int64_t> y;
-    for (const Label& l : labels) y.push_back(first_seen.emplace(l, static_cast<std::int64_t>(first_seen.size())).first->second);
+    for (const Label& l : labels)
+      y.push_back(first_seen.emplace(l, static_cast<std::int64_t>(first_seen.size())).first->second);
     const std::size_t n_classes = first_seen.size();
     std::vector<std::int64_t> counts(n_classes, 0);
     for (std::int64_t c : y) ++counts[static_cast<std::size_t>(c)];
@@ -250,8 +251,8 @@ class StratifiedKFold {
 inline Split leave_last_out(const Table& table, const std::string& user, const std::string& time) {
   const Column& t = table.column(table.column_index(time, "leave_last_out"));
   RECSYS_CHECK(t.is_numeric(), "leave_last_out: time column '", time, "' must be numeric, got ", t.type());
-  RECSYS_CHECK(table.column(table.column_index(user, "leave_last_out")).missing_count() == 0, "leave_last_out: user column '",
-               user, "' has missing values");
+  RECSYS_CHECK(table.column(table.column_index(user, "leave_last_out")).missing_count() == 0,
+               "leave_last_out: user column '", user, "' has missing values");
   RECSYS_CHECK(t.missing_count() == 0, "leave_last_out: time column '", time, "' has missing values");
   const GroupBy groups = table.group_by({user});
   std::vector<std::uint8_t> is_test(static_cast<std::size_t>(table.num_rows()), 0);
@@ -264,7 +265,8 @@ inline Split leave_last_out(const Table& table, const std::string& user, const s
     is_test[static_cast<std::size_t>(last)] = 1;
   }
   Split s;
-  for (std::int64_t i = 0; i < table.num_rows(); ++i) (is_test[static_cast<std::size_t>(i)] ? s.test : s.train).push_back(i);
+  for (std::int64_t i = 0; i < table.num_rows(); ++i)
+    (is_test[static_cast<std::size_t>(i)] ? s.test : s.train).push_back(i);
   return s;
 }
 

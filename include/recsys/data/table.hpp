@@ -159,7 +159,8 @@ class Table {
   /// Renames columns by (old, new) pairs.
   Table rename(const std::vector<std::pair<std::string, std::string>>& mapping) const {
     Table out = *this;
-    for (const auto& [from, to] : mapping) out.columns_[static_cast<std::size_t>(column_index(from, "rename"))].set_name(to);
+    for (const auto& [from, to] : mapping)
+      out.columns_[static_cast<std::size_t>(column_index(from, "rename"))].set_name(to);
     for (std::size_t i = 0; i < out.columns_.size(); ++i)
       for (std::size_t j = 0; j < i; ++j)
         RECSYS_CHECK(out.columns_[i].name() != out.columns_[j].name(), "rename: two columns would be named '",
@@ -249,7 +250,8 @@ class Table {
   std::vector<std::int64_t> sort_order(const std::vector<SortKey>& keys) const {
     RECSYS_CHECK(!keys.empty(), "sort: no sort keys given");
     std::vector<std::pair<const Column*, bool>> cols;
-    for (const SortKey& k : keys) cols.emplace_back(&columns_[static_cast<std::size_t>(column_index(k.column, "sort"))], k.ascending);
+    for (const SortKey& k : keys)
+      cols.emplace_back(&columns_[static_cast<std::size_t>(column_index(k.column, "sort"))], k.ascending);
     std::vector<std::int64_t> order(static_cast<std::size_t>(rows_));
     std::iota(order.begin(), order.end(), 0);
     std::stable_sort(order.begin(), order.end(), [&](std::int64_t a, std::int64_t b) {
@@ -285,7 +287,8 @@ class Table {
     if (names.empty()) {
       for (const Column& c : columns_) cols.push_back(&c);
     } else {
-      for (const std::string& n : names) cols.push_back(&columns_[static_cast<std::size_t>(column_index(n, "to_tensor"))]);
+      for (const std::string& n : names)
+        cols.push_back(&columns_[static_cast<std::size_t>(column_index(n, "to_tensor"))]);
     }
     for (const Column* c : cols) {
       RECSYS_CHECK(c->type() != ColumnType::string, "to_tensor: column '", c->name(), "' is a string column");
@@ -302,7 +305,8 @@ class Table {
       for (std::int64_t j = 0; j < ncols; ++j) {
         const Column& c = *cols[static_cast<std::size_t>(j)];
         for (std::int64_t i = 0; i < rows_; ++i)
-          out[i * ncols + j] = c.type() == ColumnType::int64 ? static_cast<T>(c.int_at(i)) : static_cast<T>(c.float_at(i));
+          out[i * ncols + j] =
+              c.type() == ColumnType::int64 ? static_cast<T>(c.int_at(i)) : static_cast<T>(c.float_at(i));
       }
     });
     return t;
@@ -365,7 +369,13 @@ class Table {
         os << c.float_at(i);
         return os.str();
       }
-      case ColumnType::string: return std::string(c.string_at(i));
+      case ColumnType::string: {
+        std::string_view v = c.string_at(i);
+        if (v.size() <= 40) return std::string(v);
+        std::size_t cut = 37;  // back up to a character boundary: never print half a UTF-8 character
+        while (cut > 0 && (static_cast<unsigned char>(v[cut]) & 0xC0) == 0x80) --cut;
+        return std::string(v.substr(0, cut)) + "...";
+      }
     }
     return "";
   }
@@ -437,7 +447,8 @@ class GroupBy {
   std::int64_t num_groups() const { return static_cast<std::int64_t>(starts_.size()) - 1; }
   /// Row indices of group g, in table order.
   std::vector<std::int64_t> rows(std::int64_t g) const {
-    return {order_.begin() + starts_[static_cast<std::size_t>(g)], order_.begin() + starts_[static_cast<std::size_t>(g) + 1]};
+    return {order_.begin() + starts_[static_cast<std::size_t>(g)],
+            order_.begin() + starts_[static_cast<std::size_t>(g) + 1]};
   }
 
   /// Key columns plus "count": rows per group (pandas groupby(...).size()).

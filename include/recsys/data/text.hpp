@@ -69,7 +69,8 @@ class Tokenizer {
         if (sep_[b]) {
           flush();
         } else {
-          token.push_back(options_.lowercase && b >= 'A' && b <= 'Z' ? static_cast<char>(b + 32) : static_cast<char>(b));
+          token.push_back(options_.lowercase && b >= 'A' && b <= 'Z' ? static_cast<char>(b + 32)
+                                                                     : static_cast<char>(b));
           ++chars;
         }
         continue;
@@ -156,8 +157,9 @@ class Vocabulary {
     std::vector<const std::string*> kept;
     for (const std::string* w : order)
       if (stats.at(*w).df >= options.min_df) kept.push_back(w);
-    std::stable_sort(kept.begin(), kept.end(),
-                     [&](const std::string* a, const std::string* b) { return stats.at(*a).count > stats.at(*b).count; });
+    std::stable_sort(kept.begin(), kept.end(), [&](const std::string* a, const std::string* b) {
+      return stats.at(*a).count > stats.at(*b).count;
+    });
     if (options.max_features > 0 && static_cast<std::int64_t>(kept.size()) > options.max_features)
       kept.resize(static_cast<std::size_t>(options.max_features));
 
@@ -261,8 +263,8 @@ inline Tensor pad_sequences(const std::vector<std::vector<std::int64_t>>& sequen
       for (std::int64_t k = 0; k < keep; ++k) {
         const std::int64_t id = s[static_cast<std::size_t>(from + k)];
         if constexpr (std::is_integral_v<T>) {
-          RECSYS_CHECK(id >= std::numeric_limits<T>::min() && id <= std::numeric_limits<T>::max(),
-                       "pad_sequences: id ", id, " in sequence ", r, " does not fit ", options.dtype);
+          RECSYS_CHECK(id >= std::numeric_limits<T>::min() && id <= std::numeric_limits<T>::max(), "pad_sequences: id ",
+                       id, " in sequence ", r, " does not fit ", options.dtype);
         }
         row[at + k] = static_cast<T>(id);
       }

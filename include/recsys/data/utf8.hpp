@@ -73,7 +73,7 @@ inline char32_t to_lower(char32_t cp) {
   if (cp < 0xC0) return cp;
   if (cp <= 0xDE) return cp == 0xD7 ? cp : cp + 32;  // À..Þ except ×
   if (cp >= 0x100 && cp <= 0x17F) {
-    if (cp == 0x130) return 'i';  // İ
+    if (cp == 0x130) return 'i';   // İ
     if (cp == 0x178) return 0xFF;  // Ÿ
     const bool even_upper = (cp <= 0x137 && cp != 0x131) || (cp >= 0x14A && cp <= 0x177);
     const bool odd_upper = (cp >= 0x139 && cp <= 0x148) || (cp >= 0x179 && cp <= 0x17E);
@@ -95,11 +95,9 @@ inline char32_t to_lower(char32_t cp) {
 inline bool is_separator(char32_t cp) {
   if (cp < 0x80) return false;  // ASCII is classified by the tokenizer's own table
   if (cp <= 0xBF) {
-    switch (cp) {
-      case 0xAA: case 0xB2: case 0xB3: case 0xB5: case 0xB9: case 0xBA: case 0xBC: case 0xBD: case 0xBE:
-        return false;  // ª ² ³ µ ¹ º ¼ ½ ¾ are alphanumeric
-      default: return true;
-    }
+    for (char32_t alnum : {0xAA, 0xB2, 0xB3, 0xB5, 0xB9, 0xBA, 0xBC, 0xBD, 0xBE})  // ª ² ³ µ ¹ º ¼ ½ ¾
+      if (cp == alnum) return false;
+    return true;
   }
   if (cp == 0xD7 || cp == 0xF7) return true;
   return (cp >= 0x2000 && cp <= 0x206F) || (cp >= 0x2190 && cp <= 0x2BFF) || (cp >= 0x2E00 && cp <= 0x2E7F) ||

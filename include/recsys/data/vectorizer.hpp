@@ -68,8 +68,7 @@ class CountVectorizer {
     RECSYS_CHECK(options_.min_df >= 1, "CountVectorizer: min_df must be >= 1, got ", options_.min_df);
     RECSYS_CHECK(options_.max_df > 0.0 && options_.max_df <= 1.0, "CountVectorizer: max_df must be in (0, 1], got ",
                  options_.max_df);
-    RECSYS_CHECK(options_.max_features >= 0, "CountVectorizer: max_features must be >= 0, got ",
-                 options_.max_features);
+    RECSYS_CHECK(options_.max_features >= 0, "CountVectorizer: max_features must be >= 0, got ", options_.max_features);
   }
 
   /// Learns the vocabulary from `docs`.
@@ -89,8 +88,8 @@ class CountVectorizer {
     }
     RECSYS_CHECK(!stats.empty(), "CountVectorizer: empty vocabulary; the documents hold no tokens");
     const double max_docs = options_.max_df * static_cast<double>(docs.size());
-    RECSYS_CHECK(max_docs >= static_cast<double>(options_.min_df), "CountVectorizer: max_df (", options_.max_df,
-                 " of ", docs.size(), " documents) allows fewer documents than min_df (", options_.min_df, ")");
+    RECSYS_CHECK(max_docs >= static_cast<double>(options_.min_df), "CountVectorizer: max_df (", options_.max_df, " of ",
+                 docs.size(), " documents) allows fewer documents than min_df (", options_.min_df, ")");
     std::vector<std::string> terms;
     for (const auto& [term, s] : stats)
       if (s.second >= options_.min_df && static_cast<double>(s.second) <= max_docs) terms.push_back(term);
