@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdio>
+#include <cstring>
 #include <recsys/data/csv.hpp>
 #include <sstream>
 #include <string>
@@ -301,6 +302,62 @@ TEST_CASE("read_all infers over every row, past the first window (widening, text
   CHECK(rest.column("a").ints() == std::vector<std::int64_t>{2, 3});
   CHECK(reader.read_all().num_rows() == 0);
   CHECK(reader.read_all().names() == std::vector<std::string>{"a"});
+}
+
+namespace {
+
+/// 34 MB of ratings made on the fly, so no test file is needed.
+class RatingsSource final : public ByteSource {
+ public:
+  std::size_t read(char* out, std::size_t n) override {
+    std::size_t k = 0;
+    while (k < n) {
+      if (pos_ == line_.size()) {
+        if (row_ == kRows) break;
+        line_ = row_ == 0 ? "userId,movieId,rating,timestamp\n" : "";
+        line_ += std::to_string(row_ % 610) + "," + std::to_string(row_ % 9742) + "," + std::to_string(1 + row_ % 5) +
+                 ".5," + std::to_string(964982703 + row_) + "\n";
+        ++row_;
+        pos_ = 0;
+      }
+      const std::size_t take = std::min(n - k, line_.size() - pos_);
+      std::memcpy(out + k, line_.data() + pos_, take);
+      k += take;
+      pos_ += take;
+      bytes_ += take;
+    }
+    return k;
+  }
+  static constexpr std::int64_t kRows = 1'500'000;
+  std::uint64_t bytes_ = 0;
+
+ private:
+  std::string line_;
+  std::size_t pos_ = 0;
+  std::int64_t row_ = 0;
+};
+
+}  // namespace
+
+TEST_CASE("CsvReader streams an input far larger than its buffer in constant memory") {
+  // The reader never holds more than its buffer and one chunk.
+  auto source = std::make_unique<RatingsSource>();
+  const RatingsSource* src = source.get();
+  CsvOptions o;
+  o.buffer_bytes = 64 << 10;
+  CsvReader reader(std::move(source), "<generated>", o);
+  std::int64_t rows = 0, chunks = 0;
+  double rating_sum = 0;
+  while (auto chunk = reader.next_chunk(50000)) {
+    rows += chunk->num_rows();
+    ++chunks;
+    for (double r : chunk->column("rating").doubles()) rating_sum += r;
+  }
+  CHECK(rows == RatingsSource::kRows);
+  CHECK(chunks == 30);
+  CHECK(src->bytes_ > 34'000'000);
+  CHECK(reader.bytes_consumed() == src->bytes_);
+  CHECK(rating_sum == 1'500'000 * 3.5);
 }
 
 TEST_CASE("write_csv then read_csv gives the same table") {

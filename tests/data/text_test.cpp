@@ -95,6 +95,15 @@ TEST_CASE("Vocabulary reproduces Keras' Tokenizer(num_words) sequences") {
   CHECK(with_oov.encode("the bird sat cat") == Ids{2, 1, 1, 3});
 }
 
+TEST_CASE("the seed's Keras pipeline: Tokenizer(num_words) + pad_sequences(maxlen)") {
+  const std::vector<std::string> texts = {"Great movie, great cast!", "Boring movie.", "great"};
+  const Vocabulary vocab = Vocabulary::fit(texts, Tokenizer(), {.max_features = 3, .oov = false});  // num_words=4
+  const Tensor x = pad_sequences(vocab.texts_to_sequences(texts), {.maxlen = 4});
+  // word_index: great=1, movie=2, cast=3, boring=4 (dropped: not below num_words).
+  CHECK(x.shape() == Shape{3, 4});
+  CHECK(x.to_vector<std::int64_t>() == Ids{1, 2, 1, 3, 0, 0, 0, 2, 0, 0, 0, 1});
+}
+
 TEST_CASE("Vocabulary errors") {
   CHECK_THROWS_WITH_AS(Vocabulary::fit({"a"}, Tokenizer(), {.max_features = -1}),
                        doctest::Contains("Vocabulary: max_features must be >= 0, got -1"), Error);

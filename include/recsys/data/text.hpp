@@ -122,6 +122,13 @@ struct VocabularyOptions {
 ///   Tokenizer(num_words=N)                  ≡ VocabularyOptions{.max_features = N - 1, .oov = false}
 ///   Tokenizer(num_words=N, oov_token="<u>") ≡ VocabularyOptions{.max_features = N - 2, .oov = true}
 /// (Keras keeps ids below num_words; its index 0 is never a word, and the OOV token takes index 1.)
+///
+/// The seed's pipeline, Keras then recsys:
+///   tok = Tokenizer(num_words=1000); tok.fit_on_texts(texts)
+///   x = pad_sequences(tok.texts_to_sequences(texts), maxlen=100)
+///
+///   const Vocabulary vocab = Vocabulary::fit(texts, Tokenizer(), {.max_features = 999, .oov = false});
+///   const Tensor x = pad_sequences(vocab.texts_to_sequences(texts), {.maxlen = 100});  // (n, 100) int32
 class Vocabulary {
  public:
   static constexpr std::int64_t kPad = 0;
