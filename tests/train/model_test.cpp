@@ -105,6 +105,19 @@ TEST_CASE("same seed, same weights: bitwise identical after fit with 1 and 2 Ope
   CHECK(any_difference);  // another shuffle seed trains differently, so the comparison above can fail
 }
 
+TEST_CASE("steady state: once shapes repeat, a whole epoch is served from the allocator's cache") {
+  if (RECSYS_ASAN) return;  // caching is off under AddressSanitizer, which must see every allocation
+  manual_seed(12);
+  train::Model model(testing::reference_model(50, 8));
+  const train::TokenTask task = train::make_token_task({.samples = 66, .length = 12, .vocab = 50, .seed = 2});
+  model.compile(train::adam(), train::Loss::binary_crossentropy, {train::Metric::accuracy, train::Metric::auc});
+  const train::FitOptions options{.epochs = 1, .batch_size = 16, .validation_split = 0.25, .verbose = 0};
+  model.fit(task.x, task.y, options);  // warm-up: optimizer slots, gradients, staging buffers, every batch shape
+  const std::uint64_t before = CachingHostAllocator::instance().stats().system_allocations;
+  model.fit(task.x, task.y, options);  // 49 rows in batches of 16, 16, 16 and 1, then 17 validation rows
+  CHECK(CachingHostAllocator::instance().stats().system_allocations == before);
+}
+
 TEST_CASE("fit is exactly the plain loop: seeded shuffle, zero_grad, forward, loss, backward, step (bitwise)") {
   Generator data_gen(5);
   const Tensor x = randn({10, 4}, data_gen);

@@ -187,63 +187,18 @@ class Model {
     RECSYS_CHECK(options.validation_split == 0 || !options.validation_data.x.defined(),
                  "fit: pass validation_split or validation_data, not both");
 
-    Tensor train_x = x.contiguous(), train_y = prepare_targets(y), val_x, val_y;
-    if (options.validation_data.x.defined()) {
-      check_data("fit: validation_data", options.validation_data.x, options.validation_data.y);
-      val_x = options.validation_data.x;
-      val_y = prepare_targets(options.validation_data.y);
-    } else if (options.validation_split > 0) {
-      const std::int64_t n = x.size(0);
-      const auto split = static_cast<std::int64_t>(static_cast<double>(n) * (1.0 - options.validation_split));
-      RECSYS_CHECK(split > 0 && split < n, "fit: validation_split ", options.validation_split, " of ", n,
-                   " samples leaves ", split, " for training and ", n - split, " for validation; both need at least one");
-      val_x = train_x.slice(0, split, n);
-      val_y = train_y.slice(0, split, n);
-      train_x = train_x.slice(0, 0, split);
-      train_y = train_y.slice(0, 0, split);
-    }
-
-    const std::int64_t n = train_x.size(0), batch = options.batch_size;
-    const std::int64_t steps = (n + batch - 1) / batch;
-    const Device dev = device();
-    order_.resize(static_cast<std::size_t>(n));
+    Tensor train_x = x.contiguous(), train_y = prepare_targets(y);
+    const ValidationData val = hold_out(options, train_x, train_y);
     Generator gen(options.seed);
-    MetricTracker tracker(metrics_, loss_->from_logits);
     History history;
     for (Callback& cb : options.callbacks) cb.on_train_begin(net_);
     for (int epoch = 0; epoch < options.epochs; ++epoch) {
       if (options.verbose > 0) std::fprintf(options.out, "Epoch %d/%d\n", epoch + 1, options.epochs);
-      std::iota(order_.begin(), order_.end(), std::int64_t{0});
-      if (options.shuffle) shuffle(order_.begin(), order_.end(), gen);
-      net_.train();
-      tracker.reset(n);
-      ProgressBar bar(steps, options.verbose, options.out);
-      double loss_sum = 0;
-      for (std::int64_t step = 0; step < steps; ++step) {
-        const std::int64_t begin = step * batch, rows = std::min(batch, n - begin);
-        const std::int64_t* index = order_.data() + begin;
-        const Tensor xb = x_stage_.gather(train_x, index, rows, batch).to(dev);
-        const Tensor yb = y_stage_.gather(train_y, index, rows, batch);
-        optimizer_->zero_grad();
-        const Tensor prediction = net_(xb);
-        const Tensor target = shaped_target(yb.to(prediction.device()), prediction);
-        const Tensor loss = compute_loss("fit", prediction, target);
-        loss.backward();
-        optimizer_->step();
-        loss_sum += loss.item<double>() * static_cast<double>(rows);
-        tracker.update(prediction.detach(), target);
-        if (options.verbose == 1) {
-          Logs running{{"loss", loss_sum / static_cast<double>(begin + rows)}};
-          tracker.append_to(running, "", /*cheap_only=*/true);
-          bar.update(step + 1, running);
-        }
-      }
-      Logs logs{{"loss", loss_sum / static_cast<double>(n)}};
-      tracker.append_to(logs);
-      if (val_x.defined()) {
-        const Logs val = run_evaluation(val_x, val_y, batch, 0, options.out);
-        for (const auto& [k, v] : val) logs.emplace_back("val_" + k, v);
-      }
+      ProgressBar bar((train_x.size(0) + options.batch_size - 1) / options.batch_size, options.verbose, options.out);
+      Logs logs = train_epoch(train_x, train_y, options, gen, bar);
+      if (val.x.defined())
+        for (const auto& [k, v] : run_evaluation(val.x, val.y, options.batch_size, 0, options.out))
+          logs.emplace_back("val_" + k, v);
       bar.finish(logs);
       for (const auto& [k, v] : logs) history.record(k, v);
       bool stop = false;
@@ -364,6 +319,59 @@ class Model {
     RECSYS_CHECK(loss.defined() && loss.numel() == 1, what, ": the loss '", loss_->name,
                  "' must return a scalar, got shape ", loss.defined() ? loss.shape() : Shape{});
     return loss;
+  }
+
+  /// The validation data of a fit(): given explicitly, or the last validation_split of (x, y), which
+  /// then shrink to the rows before it (Keras takes them before shuffling, so they are always the same rows).
+  ValidationData hold_out(const FitOptions& options, Tensor& x, Tensor& y) {
+    if (options.validation_data.x.defined()) {
+      check_data("fit: validation_data", options.validation_data.x, options.validation_data.y);
+      return {options.validation_data.x, prepare_targets(options.validation_data.y)};
+    }
+    if (options.validation_split == 0) return {};
+    const std::int64_t n = x.size(0);
+    const auto split = static_cast<std::int64_t>(static_cast<double>(n) * (1.0 - options.validation_split));
+    RECSYS_CHECK(split > 0 && split < n, "fit: validation_split ", options.validation_split, " of ", n,
+                 " samples leaves ", split, " for training and ", n - split, " for validation; both need at least one");
+    ValidationData val{x.slice(0, split, n), y.slice(0, split, n)};
+    x = x.slice(0, 0, split);
+    y = y.slice(0, 0, split);
+    return val;
+  }
+
+  /// One pass over (x, y) in a fresh seeded order: per batch zero_grad, forward, loss, backward, step.
+  Logs train_epoch(const Tensor& x, const Tensor& y, const FitOptions& options, Generator& gen, ProgressBar& bar) {
+    const std::int64_t n = x.size(0), batch = options.batch_size, steps = (n + batch - 1) / batch;
+    const Device dev = device();
+    order_.resize(static_cast<std::size_t>(n));
+    std::iota(order_.begin(), order_.end(), std::int64_t{0});
+    if (options.shuffle) shuffle(order_.begin(), order_.end(), gen);
+    net_.train();
+    MetricTracker tracker(metrics_, loss_->from_logits);
+    tracker.reset(n);
+    double loss_sum = 0;
+    for (std::int64_t step = 0; step < steps; ++step) {
+      const std::int64_t begin = step * batch, rows = std::min(batch, n - begin);
+      const std::int64_t* index = order_.data() + begin;
+      const Tensor xb = x_stage_.gather(x, index, rows, batch).to(dev);
+      const Tensor yb = y_stage_.gather(y, index, rows, batch);
+      optimizer_->zero_grad();
+      const Tensor prediction = net_(xb);
+      const Tensor target = shaped_target(yb.to(prediction.device()), prediction);
+      const Tensor loss = compute_loss("fit", prediction, target);
+      loss.backward();
+      optimizer_->step();
+      loss_sum += loss.item<double>() * static_cast<double>(rows);
+      tracker.update(prediction.detach(), target);
+      if (options.verbose == 1) {
+        Logs running{{"loss", loss_sum / static_cast<double>(begin + rows)}};
+        tracker.append_to(running, "", /*cheap_only=*/true);
+        bar.update(step + 1, running);
+      }
+    }
+    Logs logs{{"loss", loss_sum / static_cast<double>(n)}};
+    tracker.append_to(logs);
+    return logs;
   }
 
   Logs run_evaluation(const Tensor& x, const Tensor& y, std::int64_t batch, int verbose, std::FILE* out) {
