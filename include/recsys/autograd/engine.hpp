@@ -8,7 +8,15 @@
 
 #include "recsys/core/tensor.hpp"
 #include "recsys/autograd/function.hpp"
-#include "recsys/ops/binary.hpp"
+
+// The engine adds gradients with these (ops/binary.hpp, which core/tensor.hpp includes after this
+// file); declaring them here lets any op header be included first.
+namespace recsys {
+inline Tensor add(const Tensor& a, const Tensor& b);
+namespace detail {
+inline void add_inplace(const Tensor& dst, const Tensor& src);
+}
+}  // namespace recsys
 
 namespace recsys::autograd {
 

@@ -11,3 +11,4 @@
 #include "recsys/ops/view.hpp"
 #include "recsys/core/factory.hpp"
 #include "recsys/core/print.hpp"
+#include "recsys/ops/binary.hpp"  // the engine accumulates gradients with add

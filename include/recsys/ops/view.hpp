@@ -10,6 +10,8 @@
 
 namespace recsys {
 
+inline Tensor sum_to_shape(const Tensor& x, const Shape& shape);  // ops/reduce.hpp: expand's gradient
+
 namespace detail {
 
 /// A view of `base` with new geometry; records `backward` when base needs grad.
