@@ -46,6 +46,30 @@ inline Tensor param(const Shape& shape, Generator& gen) {
   return t;
 }
 
+/// Lets host memory pose as cuda:0 for one scope, so device checks can be tested without a GPU.
+/// Declare it before the tensors it creates: they must be freed while it is still installed. Never use it
+/// in a test program that enables the real CUDA backend.
+struct FakeCudaDevice {
+  MemoryBackend saved = memory_backend(DeviceType::cuda);
+  FakeCudaDevice() { memory_backend(DeviceType::cuda) = memory_backend(DeviceType::cpu); }
+  ~FakeCudaDevice() { memory_backend(DeviceType::cuda) = saved; }
+};
+
+/// A golden fixture under tests/golden/fixtures/ (written by a tests/golden/*_fixtures.py script):
+/// tensors by name, settings from the safetensors metadata. `path` is relative, without the extension.
+struct GoldenFixture {
+  io::SafetensorsFile file;
+  explicit GoldenFixture(const std::string& path)
+      : file(io::read_safetensors(std::string(RECSYS_TEST_FIXTURES) + "/" + path + ".safetensors")) {}
+  /// The tensor called `key` (undefined if absent).
+  Tensor operator[](const std::string& key) const {
+    for (const auto& [k, v] : file.tensors)
+      if (k == key) return v;
+    return {};
+  }
+  std::int64_t setting(const std::string& key) const { return std::stoll(file.metadata.at(key)); }
+};
+
 /// Runs gradcheck and fails the test with its message (worst element) when it does not pass.
 #define RECSYS_CHECK_GRADCHECK(fn, ...)                                        \
   do {                                                                         \

@@ -14,14 +14,6 @@ using recsys::testing::check_close;
 using recsys::testing::param;
 
 namespace {
-/// Lets host memory pose as cuda:0 for one scope, so device checks can be tested without a GPU.
-/// Declare it before the tensors it creates: they must be freed while it is still installed.
-struct FakeCudaDevice {
-  MemoryBackend saved = memory_backend(DeviceType::cuda);
-  FakeCudaDevice() { memory_backend(DeviceType::cuda) = memory_backend(DeviceType::cpu); }
-  ~FakeCudaDevice() { memory_backend(DeviceType::cuda) = saved; }
-};
-
 /// The definition, in double, with TensorFlow's padding rule written out independently.
 std::vector<double> naive_conv1d(const Tensor& x, const Tensor& w, const Tensor& b, std::int64_t s, bool same) {
   const std::int64_t B = x.size(0), T = x.size(1), C = x.size(2), K = w.size(0), F = w.size(2);
@@ -51,17 +43,10 @@ std::vector<double> naive_conv1d(const Tensor& x, const Tensor& w, const Tensor&
 Tensor hand_x() { return tensor({1.f, 2.f, 3.f, 4.f, 5.f, 6.f}, {1, 3, 2}); }
 Tensor hand_w() { return tensor({1.f, 1.f, 0.f, 1.f, 0.f, 1.f, 1.f, 1.f}, {2, 2, 2}); }
 
-/// A golden fixture written by tests/golden/ops_fixtures.py: tensors by name, settings as strings.
-struct Fixture {
-  io::SafetensorsFile file;
-  explicit Fixture(const std::string& name)
-      : file(io::read_safetensors(std::string(RECSYS_TEST_FIXTURES) + "/ops/" + name + ".safetensors")) {}
-  Tensor operator[](const std::string& key) const {
-    for (const auto& [k, v] : file.tensors)
-      if (k == key) return v;
-    return {};
-  }
-  std::int64_t setting(const std::string& key) const { return std::stoll(file.metadata.at(key)); }
+using recsys::testing::FakeCudaDevice;
+/// A fixture written by tests/golden/ops_fixtures.py.
+struct Fixture : recsys::testing::GoldenFixture {
+  explicit Fixture(const std::string& name) : GoldenFixture("ops/" + name) {}
 };
 }  // namespace
 

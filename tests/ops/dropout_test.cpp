@@ -15,25 +15,10 @@ using recsys::testing::check_close;
 using recsys::testing::param;
 
 namespace {
-/// Lets host memory pose as cuda:0 for one scope, so device checks can be tested without a GPU.
-/// Declare it before the tensors it creates: they must be freed while it is still installed.
-struct FakeCudaDevice {
-  MemoryBackend saved = memory_backend(DeviceType::cuda);
-  FakeCudaDevice() { memory_backend(DeviceType::cuda) = memory_backend(DeviceType::cpu); }
-  ~FakeCudaDevice() { memory_backend(DeviceType::cuda) = saved; }
-};
-
-/// A golden fixture written by tests/golden/ops_fixtures.py: tensors by name, settings as strings.
-struct Fixture {
-  io::SafetensorsFile file;
-  explicit Fixture(const std::string& name)
-      : file(io::read_safetensors(std::string(RECSYS_TEST_FIXTURES) + "/ops/" + name + ".safetensors")) {}
-  Tensor operator[](const std::string& key) const {
-    for (const auto& [k, v] : file.tensors)
-      if (k == key) return v;
-    return {};
-  }
-  std::int64_t setting(const std::string& key) const { return std::stoll(file.metadata.at(key)); }
+using recsys::testing::FakeCudaDevice;
+/// A fixture written by tests/golden/ops_fixtures.py.
+struct Fixture : recsys::testing::GoldenFixture {
+  explicit Fixture(const std::string& name) : GoldenFixture("ops/" + name) {}
 };
 }  // namespace
 
