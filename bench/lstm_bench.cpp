@@ -1,13 +1,19 @@
 // bench/lstm_bench.cpp — lstm() forward and forward+backward at the reference model's shapes (T = 49, I = H = 128).
 //
 // Reports samples/s and GFLOP/s (GEMM flops only: forward 2·B·T·4H·(I + H), backward twice that) for
-// B = 32 and 256 on 1 and 2 threads. The backward pass is seeded through the last h only, as in the
-// reference model (LSTM(128) → Dense(1)). The PyTorch peer is timed by hand, with torch.set_num_threads:
-//   /usr/bin/python3 -c "import torch,time; torch.set_num_threads(2); m=torch.nn.LSTM(128,128,batch_first=True);
-//     x=torch.randn(256,49,128,requires_grad=True); ..."   (see the lstm task report for the numbers)
+// B = 32 and 256 on 1 and 2 threads; the CPU column is the process's CPU time (all threads), which
+// stays meaningful on a shared machine where wall time does not. The backward pass is seeded through
+// the last h only, as in the reference model (LSTM(128) → Dense(1)).
+//
+// The PyTorch peer, timed by hand on the same machine (torch with MKL; same shapes and seeding):
+//   import time, torch; torch.set_num_threads(THREADS); m = torch.nn.LSTM(128, 128, batch_first=True)
+//   x = torch.randn(B, 49, 128, requires_grad=True); gh = torch.ones(1, B, 128)
+//   forward:           with torch.no_grad(): m(x)
+//   forward_backward:  x.grad = None; [p.grad = None for p in m.parameters()]; m(x)[1][0].backward(gh)
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
+#include <string>
 
 #include "recsys/autograd/engine.hpp"
 #include "recsys/core/factory.hpp"
@@ -58,7 +64,7 @@ void apply_shapes(benchmark::internal::Benchmark* b) {
   b->ArgNames({"B", "threads"});
   for (std::int64_t batch : {32, 256})
     for (std::int64_t threads : {1, 2}) b->Args({batch, threads});
-  b->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(1.0);
+  b->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime()->MinTime(1.0);
 }
 
 }  // namespace

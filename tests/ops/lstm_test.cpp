@@ -371,6 +371,7 @@ TEST_CASE("lstm cell kernels agree across the instruction sets this CPU has") {
     f.tanh_c = tc.data<float>();
     f.h = h.data<float>();
     f.h_copy = hc.data<float>();
+    f.ld_h_copy = H;
     f.ld_state = H;
     forward_kernel<float>(isa)(f, 0, B);
     CHECK(bitwise_equal(h, hc));

@@ -24,8 +24,9 @@ struct LstmCellForwardArgs {
   T* c = nullptr;       // (B, H) out: c_t = f * c_{t-1} + i * g
   T* tanh_c = nullptr;  // (B, H) out: tanh(c_t), which backward needs
   T* h = nullptr;       // (B, H) out: h_t = o * tanh(c_t)
-  T* h_copy = nullptr;  // optional second destination for h_t
-  std::int64_t ld_state = 0;  // row stride of c, tanh_c, h and h_copy
+  std::int64_t ld_state = 0;  // row stride of c, tanh_c and h
+  T* h_copy = nullptr;        // optional second destination for h_t
+  std::int64_t ld_h_copy = 0;
 };
 
 /// One time step of the fused cell backward: the four gate gradients and the c recurrence.
@@ -56,37 +57,54 @@ namespace lstm_detail {
 using vmath::act_sigmoid;
 using vmath::act_tanh;
 
+/// One row of a forward step: the gate blocks, the bias blocks and the state rows.
+template <class T>
+struct ForwardRow {
+  T *gi, *gf, *gg, *go;
+  const T *bi, *bf, *bg, *bo, *c_prev;
+  T *c, *tanh_c, *h;
+};
+
+/// Hidden unit j of one row: the four gates and the cell update.
+template <class T>
+[[gnu::always_inline]] inline void forward_unit(const ForwardRow<T>& r, std::int64_t j) {
+  const T i = act_sigmoid(r.gi[j] + r.bi[j]), f = act_sigmoid(r.gf[j] + r.bf[j]);
+  const T g = act_tanh(r.gg[j] + r.bg[j]), o = act_sigmoid(r.go[j] + r.bo[j]);
+  const T c = f * r.c_prev[j] + i * g;
+  const T t = act_tanh(c);
+  r.gi[j] = i;
+  r.gf[j] = f;
+  r.gg[j] = g;
+  r.go[j] = o;
+  r.c[j] = c;
+  r.tanh_c[j] = t;
+  r.h[j] = o * t;
+}
+
 template <class T>
 [[gnu::always_inline]] inline void forward_rows(const LstmCellForwardArgs<T>& p, std::int64_t b0, std::int64_t b1) {
   const std::int64_t H = p.hidden;
   for (std::int64_t b = b0; b < b1; ++b) {
-    T* gi = p.gates + b * p.ld_gates;
-    T* gf = gi + H;
-    T* gg = gf + H;
-    T* go = gg + H;
-    const T* cp = p.c_prev + b * p.ld_c_prev;
-    T* c = p.c + b * p.ld_state;
-    T* tc = p.tanh_c + b * p.ld_state;
-    T* h = p.h + b * p.ld_state;
-    const T* bi = p.bias;
-    const T* bf = bi + H;
-    const T* bg = bf + H;
-    const T* bo = bg + H;
+    T* g = p.gates + b * p.ld_gates;
+    const ForwardRow<T> r{g,
+                          g + H,
+                          g + 2 * H,
+                          g + 3 * H,
+                          p.bias,
+                          p.bias + H,
+                          p.bias + 2 * H,
+                          p.bias + 3 * H,
+                          p.c_prev + b * p.ld_c_prev,
+                          p.c + b * p.ld_state,
+                          p.tanh_c + b * p.ld_state,
+                          p.h + b * p.ld_state};
+    if constexpr (std::is_same_v<T, float>) {
 #pragma omp simd
-    for (std::int64_t j = 0; j < H; ++j) {
-      const T i = act_sigmoid(gi[j] + bi[j]), f = act_sigmoid(gf[j] + bf[j]);
-      const T g = act_tanh(gg[j] + bg[j]), o = act_sigmoid(go[j] + bo[j]);
-      const T cj = f * cp[j] + i * g;
-      const T t = act_tanh(cj);
-      gi[j] = i;
-      gf[j] = f;
-      gg[j] = g;
-      go[j] = o;
-      c[j] = cj;
-      tc[j] = t;
-      h[j] = o * t;
+      for (std::int64_t j = 0; j < H; ++j) forward_unit(r, j);
+    } else {  // std::exp and std::tanh do not vectorize
+      for (std::int64_t j = 0; j < H; ++j) forward_unit(r, j);
     }
-    if (p.h_copy) std::copy(h, h + H, p.h_copy + b * p.ld_state);
+    if (p.h_copy) std::copy(r.h, r.h + H, p.h_copy + b * p.ld_h_copy);
   }
 }
 

@@ -124,11 +124,13 @@ inline LstmResult lstm(const Tensor& x, const Tensor& w_ih, const Tensor& w_hh, 
   Tensor gates = Tensor::empty({B, T, G}, opts);  // pre-activations, then the activations backward needs
   Tensor output = Tensor::empty({B, T, H}, opts), cs = Tensor::empty({B, T, H}, opts);
   Tensor tanh_cs = Tensor::empty({B, T, H}, opts);
-  // h_{t-1} at row (b, t), so dL/dw_hh is one GEMM against the gate gradients; only when w_hh needs it.
-  Tensor hprev = record && need_whh ? Tensor::empty({B, T, H}, opts) : Tensor();
+  // [h_{t-1}, 1] at row (b, t): one GEMM against the gate gradients then gives dL/dw_hh and, in its
+  // last row, dL/dbias (the column sums). Only kept when one of them is needed.
+  Tensor hprev = record && (need_whh || need_b) ? Tensor::empty({B, T, H + 1}, opts) : Tensor();
   if (hprev.defined()) {
-    if (h0c.defined()) detail::copy_into(hprev.select(1, 0), h0c);
-    else hprev.select(1, 0).zero_();
+    if (h0c.defined()) detail::copy_into(hprev.select(1, 0).slice(1, 0, H), h0c);
+    else hprev.select(1, 0).slice(1, 0, H).zero_();
+    hprev.select(2, H).fill_(1.0);
   }
 
   visit_floating(x.dtype(), "lstm", [&]<class Real>() {
@@ -143,7 +145,7 @@ inline LstmResult lstm(const Tensor& x, const Tensor& w_ih, const Tensor& w_hh, 
     Real* cp = cs.data<Real>();
     Real* tp = tanh_cs.data<Real>();
     Real* hprev_p = hprev.defined() ? hprev.data<Real>() : nullptr;
-    const std::int64_t ld_state = T * H, ld_gates = T * G;
+    const std::int64_t ld_state = T * H, ld_gates = T * G, ld_hprev = T * (H + 1);
     // Batch rows [r0, r1) through all T steps.
     auto run_rows = [&](std::int64_t r0, std::int64_t r1) {
       const std::int64_t rows = r1 - r0;
@@ -168,8 +170,9 @@ inline LstmResult lstm(const Tensor& x, const Tensor& w_ih, const Tensor& w_hh, 
         a.c = cp + r0 * ld_state + t * H;
         a.tanh_c = tp + r0 * ld_state + t * H;
         a.h = h + t * H;
-        a.h_copy = hprev_p && t + 1 < T ? hprev_p + r0 * ld_state + (t + 1) * H : nullptr;
         a.ld_state = ld_state;
+        a.h_copy = hprev_p && t + 1 < T ? hprev_p + r0 * ld_hprev + (t + 1) * (H + 1) : nullptr;
+        a.ld_h_copy = ld_hprev;
         lstm_cell_forward_slot<Real>(dev, a);
       }
     };
@@ -200,9 +203,9 @@ inline LstmResult lstm(const Tensor& x, const Tensor& w_ih, const Tensor& w_hh, 
         const Tensor dout = g[0].defined() ? g[0].contiguous() : Tensor();
         Tensor gx = need_x ? Tensor::empty({B, T, I}, opts) : Tensor();
         Tensor gwih = need_wih ? Tensor::empty({I, G}, opts) : Tensor();
-        Tensor gwhh = need_whh ? Tensor::empty({H, G}, opts) : Tensor();
-        Tensor gb = need_b ? Tensor::empty({G}, opts) : Tensor();
-        const Tensor ones_bt = need_b ? ones({B * T}, opts) : Tensor();
+        // Rows [lo, hi) of [dL/dw_hh; dL/dbias], the (H + 1) × 4H product of [h_{t-1}, 1]ᵀ and dgates.
+        const std::int64_t lo = need_whh ? 0 : H, hi = need_b ? H + 1 : H;
+        Tensor gwhh_b = hi > lo ? Tensor::empty({hi - lo, G}, opts) : Tensor();
         visit_floating(opts.dtype, "lstm", [&]<class Real>() {
           const std::int64_t ld_state = T * H, ld_gates = T * G;
           const Real* ap = gates_v.data<Real>();
@@ -253,13 +256,12 @@ inline LstmResult lstm(const Tensor& x, const Tensor& w_ih, const Tensor& w_hh, 
           if (need_wih)
             detail::lstm_gemm<Real>(dev, I, G, B * T, {s_x.get("lstm").data<Real>(), I, true}, dgates_all,
                                     gwih.data<Real>(), G, Real(0));
-          if (need_whh)
-            detail::lstm_gemm<Real>(dev, H, G, B * T, {s_hprev.get("lstm").data<Real>(), H, true}, dgates_all,
-                                    gwhh.data<Real>(), G, Real(0));
-          if (need_b)  // db = 1ᵀ · dgates
-            detail::lstm_gemm<Real>(dev, 1, G, B * T, {ones_bt.data<Real>(), B * T, false}, dgates_all,
-                                    gb.data<Real>(), G, Real(0));
+          if (gwhh_b.defined())
+            detail::lstm_gemm<Real>(dev, hi - lo, G, B * T, {s_hprev.get("lstm").data<Real>() + lo, H + 1, true},
+                                    dgates_all, gwhh_b.data<Real>(), G, Real(0));
         });
+        const Tensor gwhh = need_whh ? gwhh_b.slice(0, 0, H) : Tensor();
+        const Tensor gb = need_b ? gwhh_b.select(0, hi - lo - 1) : Tensor();
         return {gx, gwih, gwhh, gb, need_h0 ? dh : Tensor(), need_c0 ? dc : Tensor()};
       });
   return result;
