@@ -33,7 +33,7 @@ __global__ void lstm_cell_forward_kernel(LstmCellForwardArgs<T> p) {
     p.c[s] = c;
     p.tanh_c[s] = t;
     p.h[s] = o * t;
-    if (p.h_copy) p.h_copy[s] = o * t;
+    if (p.h_copy) p.h_copy[b * p.ld_h_copy + j] = o * t;
   }
 }
 
