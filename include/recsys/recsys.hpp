@@ -65,3 +65,7 @@
 #include "recsys/metrics/regression.hpp"
 #include "recsys/metrics/ranking.hpp"
 #include "recsys/metrics/ab_test.hpp"
+
+// rec: recommenders, their data sets and evaluation protocols
+#include "recsys/rec/dataset.hpp"
+#include "recsys/rec/recommender.hpp"

@@ -1,0 +1,59 @@
+// recsys/rec/recommender.hpp — the recommenders in one include: the Recommender interface, the five models, make_recommender / load_recommender and each model's default options.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "recsys/rec/interface.hpp"
+#include "recsys/rec/popularity.hpp"
+
+namespace recsys::rec {
+
+/// The kinds make_recommender accepts.
+inline const std::vector<std::string>& recommender_kinds() {
+  static const std::vector<std::string> kinds{"review", "sequence", "mf", "content", "popularity"};
+  return kinds;
+}
+
+namespace detail {
+inline std::string kinds_list() {
+  std::string s;
+  for (const std::string& k : recommender_kinds()) s += (s.empty() ? "" : ", ") + k;
+  return s;
+}
+}  // namespace detail
+
+/// The options a kind trains with by default (the seed's sizes for the neural models: 10 epochs,
+/// batch 32, Adam at 1e-3, 128-wide layers).
+inline FitOptions default_options(const std::string& kind) {
+  FitOptions o;
+  if (kind == "review" || kind == "sequence" || kind == "content" || kind == "popularity") return o;
+  if (kind == "mf") {
+    o.epochs = 20;
+    o.batch_size = 256;
+    o.lr = 0.01;
+    return o;
+  }
+  RECSYS_FAIL("default_options: unknown model '", kind, "' (expected one of ", detail::kinds_list(), ")");
+}
+
+/// A new, untrained recommender of `kind`.
+inline std::unique_ptr<Recommender> make_recommender(const std::string& kind, const FitOptions& options) {
+  if (kind == "popularity") return std::make_unique<Popularity>(options);
+  RECSYS_FAIL("make_recommender: unknown model '", kind, "' (expected one of ", detail::kinds_list(), ")");
+}
+/// make_recommender with default_options(kind).
+inline std::unique_ptr<Recommender> make_recommender(const std::string& kind) {
+  return make_recommender(kind, default_options(kind));
+}
+
+/// The model saved in `dir` by Recommender::save, ready to score and recommend.
+inline std::unique_ptr<Recommender> load_recommender(const std::string& dir) {
+  const json::Value v = Recommender::read_model_json(dir);
+  std::unique_ptr<Recommender> model = make_recommender(v.at("model").as_string(), FitOptions{});
+  model->load(dir);
+  return model;
+}
+
+}  // namespace recsys::rec
