@@ -144,7 +144,7 @@ TEST_CASE("ModelCheckpoint writes the weights of each improving epoch, with the 
                        doctest::Contains("ModelCheckpoint: monitor 'val_mae' is not in the epoch's logs (loss)"), Error);
 }
 
-TEST_CASE("CSVLogger writes one flushed row per epoch; append keeps earlier rows and one header") {
+TEST_CASE("CSVLogger writes one flushed row per epoch, append keeps earlier rows and one header") {
   testing::TempDir dir;
   const std::string path = dir.file("log.csv");
   Frozen f;

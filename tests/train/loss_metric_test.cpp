@@ -92,7 +92,7 @@ TEST_CASE("metric tracker: binary accuracy, precision, recall, auc, mae, mse ove
   CHECK(std::isnan(m.value(Metric::accuracy)));
 }
 
-TEST_CASE("metric tracker: scores of a loss on logits threshold at 0; auc is NaN with one class") {
+TEST_CASE("metric tracker: scores of a loss on logits threshold at 0, auc is NaN with one class") {
   MetricTracker m({Metric::accuracy, Metric::auc}, /*from_logits=*/true);
   m.reset(3);
   m.update(tensor({-1.0, 0.5, 2.0}), tensor({0.0, 0.0, 1.0}));

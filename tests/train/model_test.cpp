@@ -49,7 +49,7 @@ train::Model<nn::Sequential<nn::Dense>> frozen_zero_model(std::vector<train::Met
 
 }  // namespace
 
-TEST_CASE("fit trains the reference model past 95% validation accuracy; reloaded weights predict identically") {
+TEST_CASE("fit trains the reference model past 95% validation accuracy, reloaded weights predict identically") {
   manual_seed(7);
   train::Model model(testing::reference_model());
   const train::TokenTask task = train::make_token_task({.samples = 1024, .length = 20, .seed = 1});
@@ -165,7 +165,7 @@ TEST_CASE("validation_split holds out the last rows, taken before shuffling (han
   CHECK(h["val_mae"] == std::vector<double>{9.5, 9.5});
 }
 
-TEST_CASE("validation_data is evaluated after every epoch; targets (N) meet outputs (N, 1)") {
+TEST_CASE("validation_data is evaluated after every epoch, targets (N) meet outputs (N, 1)") {
   CountingData d;
   auto model = frozen_zero_model();
   const Tensor y_flat = d.y.reshape({10});
@@ -237,7 +237,7 @@ TEST_CASE("progress: silent at verbose 0, a bar line per epoch at 1, a plain lin
   }
 }
 
-TEST_CASE("a Model built from a named network refers to it; one built from a temporary owns it") {
+TEST_CASE("a Model built from a named network refers to it, one built from a temporary owns it") {
   manual_seed(2);
   auto net = testing::small_mlp();
   train::Model model(net);
