@@ -306,6 +306,20 @@ TEST_CASE("batches with their own and with shared operands, and beta == 0 never 
   }
 }
 
+TEST_CASE("a shared B packed once for the batch: several K blocks and column panels, both layouts") {
+  Case cs;
+  cs.m = 13;
+  cs.n = 3100;  // two column panels of the packed B
+  cs.k = 1100;  // two K blocks
+  cs.batch = 2;
+  cs.shared_b = true;
+  cs.pad_c = 1;
+  check_all(cs);
+  cs.trans_b = true;
+  cs.beta = 1;
+  check_all(cs);
+}
+
 TEST_CASE("empty sizes: m, n or batch 0 is a no-op, and k == 0 scales C by beta") {
   for (const SgemmKernels* ks : kernel_sets()) {
     INFO(ks->name);
@@ -341,6 +355,9 @@ TEST_CASE("results are bitwise identical for 1 and 2 threads") {
       {false, false, 500, 64, 800, 1, 1.0f, 0.0f}, {false, false, 32, 512, 300, 1, 1.0f, 0.5f},
       {false, true, 32, 128, 512, 1, 1.0f, 0.0f},  {true, false, 128, 512, 1568, 1, 1.0f, 1.0f},
       {false, false, 98, 128, 384, 4, 1.0f, 0.0f}, {true, true, 77, 99, 500, 3, 2.0f, 1.0f},
+      // a shared B (a convolution's weight) over an even and a ragged batch
+      {false, false, 98, 128, 384, 4, 1.0f, 0.0f, 0, 0, 0, false, true},
+      {false, true, 98, 128, 128, 3, 1.0f, 1.0f, 0, 0, 0, false, true},
   };
   for (const Case& cs : cases) {
     const Problem prob(cs, 7);

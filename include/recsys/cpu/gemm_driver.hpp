@@ -69,9 +69,9 @@ class ScratchBuffer {
   std::size_t capacity_ = 0;
 };
 
-/// Each thread's packing buffers.
+/// Each thread's packing buffers; `shared_b` holds a B that a whole batch shares, packed once.
 struct SgemmScratch {
-  ScratchBuffer a, b;
+  ScratchBuffer a, b, shared_b;
 };
 
 inline SgemmScratch& thread_scratch() {
@@ -102,15 +102,44 @@ inline void sgemm_pack_b_shared(const SgemmKernels& ks, const GemmArgs<float>& p
 #endif
 }
 
+/// All of op(B) packed, for a batch that shares one B: the panel of columns [J, J + kNc) and K block
+/// [pc, pc + kc) starts at J·k + pc·round_up(nc_J, nr), laid out as pack_b lays out a panel.
+struct SgemmPackedB {
+  float* data = nullptr;
+  std::int64_t n = 0, k = 0;
+
+  /// The packed strip of kc rows starting at column j (on the nr grid) and row pc of op(B).
+  float* strip(std::int64_t j, std::int64_t pc, std::int64_t kc, std::int64_t nr) const {
+    const std::int64_t panel = j / SgemmTuning::kNc * SgemmTuning::kNc;
+    const std::int64_t width = round_up(std::min(SgemmTuning::kNc, n - panel), nr);
+    return data + panel * k + pc * width + (j - panel) * kc;
+  }
+};
+
+/// Packs all of op(B) once (the calling thread's shared_b buffer) for a batch with stride_b == 0,
+/// so its GEMMs do not each pack the same B again.
+inline SgemmPackedB sgemm_pack_shared_b(const SgemmKernels& ks, const GemmArgs<float>& p) {
+  const std::int64_t nr = ks.nr, kc_max = k_block(p.k);
+  float* out = thread_scratch().shared_b.get(static_cast<std::size_t>(p.k * round_up(p.n, nr)));
+  const SgemmPackedB packed{out, p.n, p.k};
+  for (std::int64_t jc = 0; jc < p.n; jc += SgemmTuning::kNc)
+    for (std::int64_t pc = 0; pc < p.k; pc += kc_max) {
+      const std::int64_t kc = std::min(kc_max, p.k - pc);
+      ks.pack_b(p, p.b, pc, kc, jc, std::min(SgemmTuning::kNc, p.n - jc), packed.strip(jc, pc, kc, nr));
+    }
+  return packed;
+}
+
 /// C = alpha · op(A) · op(B) + beta · C on the region rows [r0, r1) × columns [c0, c1) of one GEMM.
 /// r0 and c0 sit on the mr / nr grid, so tiles are the same however C is split. With a team, every
-/// thread of it calls this with the same columns and its own rows.
+/// thread of it calls this with the same columns and its own rows. With `packed`, B is read from
+/// there and never packed here. Where B comes from changes no arithmetic, only memory traffic.
 inline void sgemm_region(const SgemmKernels& ks, const GemmArgs<float>& p, const float* A, const float* B, float* C,
                          std::int64_t r0, std::int64_t r1, std::int64_t c0, std::int64_t c1,
-                         const SgemmTeam* team = nullptr) {
+                         const SgemmTeam* team = nullptr, const SgemmPackedB* packed = nullptr) {
   const std::int64_t mr = ks.mr, nr = ks.nr, kc_max = k_block(p.k);
   const std::int64_t rows = r1 - r0, cols = c1 - c0;
-  const bool pack_b = team != nullptr || p.trans_b || rows > SgemmTuning::kDirectBMaxRows;
+  const bool pack_b = packed == nullptr && (team != nullptr || p.trans_b || rows > SgemmTuning::kDirectBMaxRows);
   // A read in place streams 12 rows (or k-rows) at stride lda; a large power-of-two lda maps them to
   // the same cache sets, so only regions with too few column strips to repay packing skip it.
   const bool pack_a = cols > SgemmTuning::kDirectAMaxCols || (!p.trans_a && ks.rowmajor[1] == nullptr);
@@ -118,7 +147,8 @@ inline void sgemm_region(const SgemmKernels& ks, const GemmArgs<float>& p, const
   SgemmScratch& scratch = thread_scratch();
   // Direct B still packs the ragged last strip, so every kernel may read nr full columns.
   float* b_buf = team != nullptr ? team->b_panel
-                                 : scratch.b.get(static_cast<std::size_t>(kc_max * (pack_b ? round_up(nc_max, nr) : nr)));
+                 : packed != nullptr ? nullptr
+                                     : scratch.b.get(static_cast<std::size_t>(kc_max * (pack_b ? round_up(nc_max, nr) : nr)));
   float* a_buf = pack_a ? scratch.a.get(static_cast<std::size_t>(kc_max * round_up(std::min(SgemmTuning::kMc, rows), mr)))
                         : nullptr;
   SgemmTile t;
@@ -126,7 +156,7 @@ inline void sgemm_region(const SgemmKernels& ks, const GemmArgs<float>& p, const
   t.alpha = p.alpha;
   for (std::int64_t jc = c0; jc < c1; jc += SgemmTuning::kNc) {
     const std::int64_t nc = std::min(SgemmTuning::kNc, c1 - jc);
-    const std::int64_t in_place = pack_b ? 0 : nc / nr * nr;  // columns of B read in place
+    const std::int64_t in_place = pack_b || packed != nullptr ? 0 : nc / nr * nr;  // columns of B read in place
     for (std::int64_t pc = 0; pc < p.k; pc += kc_max) {
       const std::int64_t kc = std::min(kc_max, p.k - pc);
       t.kc = kc;
@@ -134,14 +164,17 @@ inline void sgemm_region(const SgemmKernels& ks, const GemmArgs<float>& p, const
       t.beta = pc > 0 ? 1.0f : p.beta;
       if (team != nullptr)
         sgemm_pack_b_shared(ks, p, B, pc, kc, jc, nc, b_buf);
-      else if (in_place < nc)
+      else if (packed == nullptr && in_place < nc)
         ks.pack_b(p, B, pc, kc, jc + in_place, nc - in_place, b_buf);
       for (std::int64_t ic = r0; ic < r1; ic += SgemmTuning::kMc) {
         const std::int64_t mc = std::min(SgemmTuning::kMc, r1 - ic);
         if (pack_a) ks.pack_a(p, A, ic, mc, pc, kc, a_buf);
         for (std::int64_t jr = 0; jr < nc; jr += nr) {
           t.cols = static_cast<int>(std::min(nr, nc - jr));
-          if (jr < in_place) {
+          if (packed != nullptr) {
+            t.b = packed->strip(jc + jr, pc, kc, nr);
+            t.b_ld = nr;
+          } else if (jr < in_place) {
             t.b = B + pc * p.ldb + jc + jr;
             t.b_ld = p.ldb;
           } else {
@@ -231,8 +264,13 @@ inline void sgemm(const SgemmKernels& ks, const GemmArgs<float>& p) {
     return;
   }
   const SgemmSplit split = plan_split(ks, p);
+  // A batch that shares B (a convolution's weight) packs it once instead of once per GEMM.
+  SgemmPackedB shared;
+  if (p.batch > 1 && p.stride_b == 0) shared = sgemm_pack_shared_b(ks, p);
+  const SgemmPackedB* packed = shared.data != nullptr ? &shared : nullptr;
   auto whole = [&](std::int64_t bi) {
-    sgemm_region(ks, p, p.a + bi * p.stride_a, p.b + bi * p.stride_b, p.c + bi * p.stride_c, 0, p.m, 0, p.n);
+    sgemm_region(ks, p, p.a + bi * p.stride_a, p.b + bi * p.stride_b, p.c + bi * p.stride_c, 0, p.m, 0, p.n, nullptr,
+                 packed);
   };
   if (split.threads == 1) {
     for (std::int64_t bi = 0; bi < p.batch; ++bi) whole(bi);
@@ -245,7 +283,8 @@ inline void sgemm(const SgemmKernels& ks, const GemmArgs<float>& p) {
   }
 #if defined(_OPENMP)
   SgemmTeam team;
-  if (split.team) {
+  const bool use_team = split.team && packed == nullptr;
+  if (use_team) {
     const std::int64_t panel = k_block(p.k) * round_up(std::min(SgemmTuning::kNc, p.n), ks.nr);
     team.b_panel = thread_scratch().b.get(static_cast<std::size_t>(panel));
   }
@@ -261,9 +300,9 @@ inline void sgemm(const SgemmKernels& ks, const GemmArgs<float>& p) {
       const float* B = p.b + bi * p.stride_b;
       float* C = p.c + bi * p.stride_c;
       if (split.by_rows)
-        sgemm_region(ks, p, A, B, C, lo, hi, 0, p.n, split.team ? &team : nullptr);
+        sgemm_region(ks, p, A, B, C, lo, hi, 0, p.n, use_team ? &team : nullptr, packed);
       else
-        sgemm_region(ks, p, A, B, C, 0, p.m, lo, hi);
+        sgemm_region(ks, p, A, B, C, 0, p.m, lo, hi, nullptr, packed);
     }
   }
 #endif
