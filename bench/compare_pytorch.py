@@ -4,13 +4,17 @@
 Sections (run all by default, or pick with --section):
   gemm   our SGEMM (fast and reference) at square and model shapes against numpy's OpenBLAS and
          torch.matmul, with each one's fraction of the FMA peak measured by bench/peak_flops_bench.
+  model  the reference CNN-LSTM (bench/model_bench.cpp): training step and inference at batch 32 and
+         256 on 1 and 2 threads, against the same model, data and loop in PyTorch — each PyTorch both
+         stock and tuned, every ratio taken against the faster — with peak resident memory.
 A section is a function `section_<name>(ctx)` registered in SECTIONS; it prints its own table and may
-use the shared context (build dir, peaks, timing settings). The whole-model comparison is added the
-same way.
+use the shared context (build dir, peaks, timing settings).
 
 Usage:  python3 bench/compare_pytorch.py --build-dir build/release [--section gemm] [--repetitions 5]
-Needs:  the benchmarks built (cmake --build <dir> --target gemm_bench peak_flops_bench), numpy
+Needs:  the benchmarks built (cmake --build <dir> --target gemm_bench peak_flops_bench model_bench), numpy
         (pip: OpenBLAS inside) and torch (pip) in this interpreter; a missing one is left out of the table.
+        --torch-python adds more PyTorch installs to the model section (default: Debian's /usr/bin/python3
+        if it has torch).
 Every number is the median over --repetitions runs. Runs wait (up to --wait-idle seconds) for both cores
 to be idle, and the table says how idle they were: other work on the machine skews every column.
 """
@@ -238,7 +242,218 @@ def section_gemm(ctx: dict) -> None:
         print("  " + line)
 
 
-SECTIONS = {"gemm": section_gemm}
+# ---------------------------------------------------------------- the reference model
+
+MODEL_CONFIGS = [(mode, batch) for mode in ("train", "infer") for batch in (32, 256)]
+
+# The network, data and loop of bench/model_bench.cpp in PyTorch, written as its users write it
+# (Conv1d wants (B, C, T), hence the two transposes). Runs in a fresh interpreter whose environment
+# the caller sets (threads, BLAS, malloc) and prints one JSON line with model_bench --run's keys.
+TORCH_MODEL_SCRIPT = r"""
+import json, resource, sys, time
+cfg = json.loads(sys.argv[1])
+import torch
+torch.set_num_threads(cfg["threads"])
+torch.manual_seed(1)
+VOCAB, DIM, SEQ, B = 1000, 128, 100, cfg["batch"]
+
+class Net(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embedding = torch.nn.Embedding(VOCAB, DIM)
+        self.conv = torch.nn.Conv1d(DIM, DIM, 3)
+        self.pool = torch.nn.MaxPool1d(2)
+        self.lstm = torch.nn.LSTM(DIM, DIM, batch_first=True)
+        self.dense = torch.nn.Linear(DIM, 1)
+
+    def forward(self, ids):
+        x = self.embedding(ids).transpose(1, 2)
+        x = self.pool(torch.relu(self.conv(x))).transpose(1, 2)
+        _, (h, _) = self.lstm(x)
+        return torch.sigmoid(self.dense(h[0]))
+
+def fused_adam_works():
+    try:
+        p = torch.zeros(4, requires_grad=True)
+        p.grad = torch.ones(4)
+        torch.optim.Adam([p], fused=True).step()
+        return True
+    except (TypeError, RuntimeError, ValueError):
+        return False
+
+ids = torch.tensor([i * 2654435761 % 2**32 % VOCAB for i in range(B * SEQ)], dtype=torch.int64).view(B, SEQ)
+labels = torch.tensor([float(b % 2) for b in range(B)]).view(B, 1)
+model = Net()
+fused = cfg["fused_adam"] and fused_adam_works()
+opt = torch.optim.Adam(model.parameters(), lr=1e-3, **({"fused": True} if fused else {}))
+
+def train_step():
+    opt.zero_grad(set_to_none=True)
+    loss = torch.nn.functional.binary_cross_entropy(model(ids), labels)
+    loss.backward()
+    opt.step()
+    return loss.item()
+
+def infer():
+    with torch.inference_mode():
+        return model(ids)[0, 0].item()
+
+train = cfg["mode"] == "train"
+if not train:
+    model.eval()
+step = train_step if train else infer
+rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+for _ in range(cfg["warmup"]):
+    last = step()
+times, deadline = [], time.perf_counter() + cfg["max_seconds"]
+for _ in range(cfg["steps"]):
+    t0 = time.perf_counter()
+    last = step()
+    t1 = time.perf_counter()
+    times.append(t1 - t0)
+    if t1 > deadline and len(times) >= 3:
+        break
+print(json.dumps({"samples_per_s": len(times) * B / sum(times), "median_step_s": sorted(times)[len(times) // 2],
+                  "steps": len(times), "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "rss_before_steps_mib": rss_before, "last": last, "fused_adam": fused,
+                  "version": torch.__version__}))
+"""
+
+# glibc (2.36, 64-bit) ignores an mmap threshold above 32 MiB; every buffer of this model is smaller.
+TUNED_MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(32 << 20), "MALLOC_TRIM_THRESHOLD_": str(1 << 34),
+                "MALLOC_TOP_PAD_": str(256 << 20)}
+# Debian's torch links libblas.so.3 (the reference BLAS unless an alternative is installed); its
+# tuned runs load OpenBLAS's OpenMP build from here instead, so BLAS and ATen share libgomp's pool.
+OPENBLAS_OPENMP_DIRS = ("/usr/lib/x86_64-linux-gnu/openblas-openmp",
+                        "{build}/openblas/root/usr/lib/x86_64-linux-gnu/openblas-openmp")
+
+
+def torch_variants(ctx: dict) -> list[dict]:
+    """Each PyTorch install found, stock and tuned: [{name, python, env (changes), fused_adam}]."""
+    variants = []
+    for python in ctx["torch_pythons"]:
+        probe = subprocess.run([python, "-c", "import torch; print(torch.__version__); print(torch.__config__.show())"],
+                               capture_output=True, text=True)
+        if probe.returncode != 0:
+            print(f"note: {python} has no torch; left out", file=sys.stderr)
+            continue
+        version = probe.stdout.split("\n", 1)[0].strip()
+        tuned = dict(TUNED_MALLOC)
+        if "BLAS_INFO=mkl" not in probe.stdout:  # a torch on the system BLAS: give it OpenMP OpenBLAS
+            found = [d.format(build=Path(ctx["build_dir"]).resolve()) for d in OPENBLAS_OPENMP_DIRS]
+            found = [d for d in found if Path(d, "libblas.so.3").exists()]
+            if found:
+                tuned["LD_LIBRARY_PATH"] = found[0]
+                tuned["OPENBLAS_CORETYPE"] = None  # OpenBLAS then detects the CPU (AVX-512 kernels)
+                tuned["OPENBLAS_L2_SIZE"] = None
+            else:
+                print(f"note: no OpenMP OpenBLAS for torch {version}: its tuned runs keep the system BLAS "
+                      "(apt-get download libopenblas0-openmp; dpkg-deb -x it into <build-dir>/openblas/root)", file=sys.stderr)
+        variants.append({"name": f"torch {version} stock", "python": python, "env": {}, "fused_adam": False})
+        variants.append({"name": f"torch {version} tuned", "python": python, "env": tuned, "fused_adam": True})
+    return variants
+
+
+def run_json(cmd: list[str], env_changes: dict) -> dict:
+    env = dict(os.environ)
+    for key, value in env_changes.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if done.returncode != 0:
+        sys.exit(f"{' '.join(cmd[:3])} failed:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def measure_model(ctx: dict, who: dict, mode: str, batch: int, threads: int) -> dict:
+    steps, warmup = ctx["model_steps"], 5
+    if who["name"] == "ours":
+        exe = Path(ctx["build_dir"]) / "bench" / "model_bench"
+        if not exe.exists():
+            sys.exit(f"{exe} not found: build it with cmake --build {ctx['build_dir']} --target model_bench")
+        cmd = [str(exe), f"--run={mode}", f"--batch={batch}", f"--threads={threads}", f"--steps={steps}", f"--warmup={warmup}"]
+        return run_json(cmd, {})
+    cfg = {"mode": mode, "batch": batch, "threads": threads, "steps": steps, "warmup": warmup,
+           "max_seconds": ctx["model_max_seconds"], "fused_adam": who["fused_adam"]}
+    env = dict(who["env"])
+    if env:  # tuned: one OpenMP pool of exactly `threads` threads
+        env.update({var: str(threads) for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")})
+    return run_json([who["python"], "-c", TORCH_MODEL_SCRIPT, json.dumps(cfg)], env)
+
+
+def section_model(ctx: dict) -> None:
+    peers = torch_variants(ctx)
+    everyone = [{"name": "ours"}] + peers
+    results: dict = {}  # (name, mode, batch, threads) -> [run results]
+    for mode, batch in MODEL_CONFIGS:
+        for threads in THREADS:
+            wait_for_idle(ctx, f"model {mode} B={batch} threads={threads}")
+            for rep in range(ctx["repetitions"]):
+                # Interleaved, and the order rotates each repetition so no one always runs first.
+                shift = rep % len(everyone)
+                for who in everyone[shift:] + everyone[:shift]:
+                    r = measure_model(ctx, who, mode, batch, threads)
+                    results.setdefault((who["name"], mode, batch, threads), []).append(r)
+
+    def median(name, mode, batch, threads, key):
+        runs = results.get((name, mode, batch, threads))
+        return statistics.median(r[key] for r in runs) if runs else None
+
+    print(f"\n## Reference CNN-LSTM end to end, samples/s, median of {ctx['repetitions']} interleaved runs")
+    print("model: ids (B, 100) → Embedding(1000, 128) → Conv1D(128, 3, relu) → MaxPool1D(2) → LSTM(128) → "
+          "Dense(1, sigmoid); train = zero_grad + forward + BCE + backward + Adam step")
+    print(f"each run: a fresh process, 5 warm-up steps, then {ctx['model_steps']} timed steps "
+          f"(PyTorch runs stop after {ctx['model_max_seconds']:.0f} s); peak RSS is the process's ru_maxrss over the run")
+    print("tuned PyTorch: " + ", ".join(f"{k}={v}" for k, v in TUNED_MALLOC.items()) +
+          ", OMP/MKL/OPENBLAS_NUM_THREADS = threads, fused Adam where the version has it; "
+          "a torch on the system BLAS gets OpenMP OpenBLAS")
+    fused = {p["name"]: any(r.get("fused_adam") for k, runs in results.items() if k[0] == p["name"] for r in runs) for p in peers}
+    for p in peers:
+        if p["env"]:
+            print(f"  {p['name']}: {' '.join(f'{k}={v}' if v is not None else f'{k} unset' for k, v in p['env'].items() if k not in TUNED_MALLOC)} "
+                  f"fused Adam {'yes' if fused[p['name']] else 'no'}")
+    names = [p["name"] for p in peers]
+    short = [n.replace("torch ", "").replace("+cpu", "") for n in names]
+    header = (f"{'step':<6} {'B':>4} {'thr':>3} {'ours':>7} " + " ".join(f"{s:>18}" for s in short) +
+              f" {'ours/best':>9} {'RSS ours':>8} {'RSS best':>8}")
+    print(header)
+    print("-" * len(header))
+    goals, ratios = [], {}
+    for mode, batch in MODEL_CONFIGS:
+        for threads in THREADS:
+            ours = median("ours", mode, batch, threads, "samples_per_s")
+            theirs = {n: median(n, mode, batch, threads, "samples_per_s") for n in names}
+            best = max((n for n in names if theirs[n]), key=lambda n: theirs[n], default=None)
+            ratio = ours / theirs[best] if ours and best else None
+            ratios[(mode, batch, threads)] = ratio
+            rss_ours = median("ours", mode, batch, threads, "peak_rss_mib")
+            rss_best = median(best, mode, batch, threads, "peak_rss_mib") if best else None
+            print(f"{mode:<6} {batch:>4} {threads:>3} {fmt(ours, '7.0f')} " +
+                  " ".join(f"{fmt(theirs[n], '18.0f')}" for n in names) +
+                  f" {fmt(ratio, '9.2f')} {fmt(rss_ours, '8.0f')} {fmt(rss_best, '8.0f')}")
+            allocs = [r["steady_system_allocations"] for r in results[("ours", mode, batch, threads)]]
+            if any(allocs):
+                goals.append(f"{mode} B={batch} threads={threads}: {max(allocs)} system allocations after warm-up (goal 0)")
+    print("best: the faster of each PyTorch's stock and tuned runs and of all installs; RSS in MiB "
+          "(PyTorch's includes ~{:.0f} MiB of interpreter and libraries before the first step)".format(
+              statistics.median(r["rss_before_steps_mib"] for k, runs in results.items() if k[0] != "ours" for r in runs)
+              if peers else 0))
+
+    print("\ngoals (issue 7):")
+    for batch in (32, 256):
+        for threads, goal in ((2, 2.0), (1, 1.5)):
+            print(f"  train B={batch}, {threads} thread(s): {fmt(ratios[('train', batch, threads)], '.2f')}× best PyTorch (goal >= {goal})")
+    for batch in (32, 256):
+        for threads in THREADS:
+            print(f"  infer B={batch}, {threads} thread(s): {fmt(ratios[('infer', batch, threads)], '.2f')}× best PyTorch (goal >= 2)")
+    one, two = median("ours", "train", 256, 1, "samples_per_s"), median("ours", "train", 256, 2, "samples_per_s")
+    print(f"  scaling, train B=256: 2 threads {fmt(two and one and two / one, '.2f')}× 1 thread (goal >= 1.8)")
+    print("  steady-state system allocations (allocator stats after warm-up): " + ("; ".join(goals) or "0 in every run (goal 0)"))
+
+
+SECTIONS = {"gemm": section_gemm, "model": section_model}
 
 
 def main() -> None:
@@ -249,9 +464,15 @@ def main() -> None:
     parser.add_argument("--min-time", type=float, default=0.2, help="seconds per repetition")
     parser.add_argument("--wait-idle", type=float, default=120, help="seconds to wait for idle cores before each run")
     parser.add_argument("--python", default=sys.executable, help="interpreter with numpy/torch for the BLAS runs")
+    parser.add_argument("--torch-python", action="append",
+                        help="interpreters whose torch the model section runs (default: --python and /usr/bin/python3)")
+    parser.add_argument("--model-steps", type=int, default=50, help="timed steps per model run")
+    parser.add_argument("--model-max-seconds", type=float, default=30, help="a PyTorch model run stops timing after this")
     args = parser.parse_args()
     ctx = {"build_dir": args.build_dir, "repetitions": args.repetitions, "min_time": args.min_time,
-           "wait_idle": args.wait_idle, "python": args.python, "idle": {}}
+           "wait_idle": args.wait_idle, "python": args.python, "idle": {},
+           "torch_pythons": args.torch_python or list(dict.fromkeys([args.python, "/usr/bin/python3"])),
+           "model_steps": args.model_steps, "model_max_seconds": args.model_max_seconds}
     print(f"# recsys vs PyTorch/BLAS — {datetime.datetime.now():%Y-%m-%d %H:%M}, {cpu_model()}, {os.cpu_count()} CPUs")
     print("command: " + " ".join([Path(sys.argv[0]).name] + sys.argv[1:]))
     for name in args.section or list(SECTIONS):
