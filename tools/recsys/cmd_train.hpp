@@ -1,0 +1,222 @@
+// tools/recsys/cmd_train.hpp — `recsys train`: load and clean data, train one of the five models, evaluate it beside its baselines, write a run folder.
+#pragma once
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "recsys/core/parallel.hpp"
+#include "recsys/rec/recommender.hpp"
+#include "recsys/train/svg_chart.hpp"
+
+#include "args.hpp"
+#include "data_source.hpp"
+#include "protocol.hpp"
+#include "run_folder.hpp"
+
+namespace recsys::cli {
+
+namespace train_detail {
+
+/// Each model's defaults, for --help.
+inline std::string defaults_text() {
+  std::string s = "Defaults per model (options not given keep these):\n";
+  for (const std::string& kind : rec::recommender_kinds()) {
+    char buf[256];
+    std::snprintf(buf, sizeof buf, "  %-11s", kind.c_str());
+    s += buf;
+    if (kind == "popularity" || kind == "content") {
+      s += "fitted in one pass, no epochs\n";
+      continue;
+    }
+    const rec::FitOptions o = rec::default_options(kind);
+    std::snprintf(buf, sizeof buf, "epochs %d, batch %lld, %s lr %g", o.epochs, static_cast<long long>(o.batch_size),
+                  o.optimizer.c_str(), o.lr);
+    s += buf;
+    if (kind == "mf") s += ", factors " + std::to_string(o.factors) + ", loss " + o.loss + ", l2 " + fixed(o.l2, 3);
+    if (kind == "review") s += ", vocab " + std::to_string(o.vocab_size) + ", length " + std::to_string(o.max_length);
+    if (kind == "sequence")
+      s += ", history " + std::to_string(o.history) + ", item tokens " + std::to_string(o.item_tokens) +
+           ", negatives " + std::to_string(o.negatives);
+    if (kind == "review" || kind == "sequence")
+      s += ", embedding " + std::to_string(o.embedding_dim) + ", filters " + std::to_string(o.filters) + ", lstm " +
+           std::to_string(o.lstm_units);
+    s += "\n";
+  }
+  s.pop_back();  // the help text adds its own line break
+  return s;
+}
+
+/// FitOptions: the model's defaults, overridden by the options given.
+inline rec::FitOptions fit_options(const Args& args, const std::string& kind) {
+  rec::FitOptions o = rec::default_options(kind);
+  if (args.given("epochs")) o.epochs = static_cast<int>(args.integer("epochs", 1, 100000));
+  if (args.given("batch-size")) o.batch_size = args.integer("batch-size", 1, 1 << 24);
+  if (args.given("lr")) o.lr = args.number("lr", 1e-12, 1e6);
+  if (args.given("optimizer")) o.optimizer = args.choice("optimizer", {"adam", "sgd"});
+  if (args.given("seed")) o.seed = static_cast<std::uint64_t>(args.integer("seed", 0));
+  if (args.given("validation-split")) o.validation_split = args.number("validation-split", 0, 0.9);
+  if (args.given("factors")) o.factors = args.integer("factors", 1, 100000);
+  if (args.given("loss")) o.loss = args.choice("loss", {"mse", "bpr"});
+  if (args.given("l2")) o.l2 = args.number("l2", 0, 1e6);
+  if (args.given("negatives")) o.negatives = args.integer("negatives", 0, 100000);
+  if (args.given("history")) o.history = args.integer("history", 1, 10000);
+  if (args.given("item-tokens")) o.item_tokens = args.integer("item-tokens", 1, 10000);
+  if (args.given("vocab-size")) o.vocab_size = args.integer("vocab-size", 3, 100000000);
+  if (args.given("max-length")) o.max_length = args.integer("max-length", 1, 100000);
+  if (args.given("embedding-dim")) o.embedding_dim = args.integer("embedding-dim", 1, 100000);
+  if (args.given("filters")) o.filters = args.integer("filters", 1, 100000);
+  if (args.given("lstm-units")) o.lstm_units = args.integer("lstm-units", 1, 100000);
+  o.threads = static_cast<int>(args.integer("threads", 0, 4096));
+  o.verbose = args.flag("quiet") ? 0 : 1;
+  return o;
+}
+
+/// curves.svg: the training curves, or a note for models fitted without epochs.
+inline std::string curves_svg(const History& h, const std::string& kind) {
+  if (h.epochs() > 0) return h.to_svg(kind);
+  return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"480\" height=\"80\" font-family=\"sans-serif\" "
+         "font-size=\"14\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n<text x=\"16\" y=\"44\">" +
+         detail::xml_escape(kind) + " is fitted in closed form: no training curve</text>\n</svg>\n";
+}
+
+}  // namespace train_detail
+
+inline const CommandSpec& train_spec() {
+  static const CommandSpec spec = [] {
+    CommandSpec s{
+        .name = "train",
+        .summary = "Train a model on a data set, evaluate it beside its baselines, and write a run folder.",
+        .details =
+            "Models: review (the seed's CNN-LSTM on review text -> liked), sequence (the same network ranking a\n"
+            "candidate item after the user's recent likes), mf (biased matrix factorization), content (TF-IDF\n"
+            "profiles), popularity (the baseline). The run folder holds config.json, metrics.json, history.csv,\n"
+            "curves.svg, model.safetensors (+ model.json and the training data), per_user.csv / per_row.csv\n"
+            "(for recsys compare) and held_out.csv (never recommended).\n\n" +
+            train_detail::defaults_text()};
+    s.options = {{"model", "NAME", "review, sequence, mf, content or popularity (required)", ""}};
+    for (const OptionSpec& o : data_options()) s.options.push_back(o);
+    const std::vector<OptionSpec> rest = {
+        {"out", "DIR", "run folder to write (default: runs/MODEL)", ""},
+        {"epochs", "N", "training epochs", ""},
+        {"batch-size", "N", "mini-batch size", ""},
+        {"lr", "X", "learning rate", ""},
+        {"optimizer", "NAME", "adam or sgd", ""},
+        {"seed", "N", "seed of the initial weights, shuffles and training negatives", ""},
+        {"threads", "N", "OpenMP threads (0: OMP_NUM_THREADS or every core)", "0"},
+        {"device", "D", "cpu (this binary has no CUDA backend; GPU runs go through the library)", "cpu"},
+        {"validation-split", "P", "review, sequence: last share of the training samples reported as val_*", ""},
+        {"factors", "N", "mf: latent factors", ""},
+        {"loss", "L", "mf: mse (predict ratings) or bpr (rank liked above unseen)", ""},
+        {"l2", "X", "mf: L2 penalty", ""},
+        {"negatives", "N", "sequence, mf bpr: sampled unseen items per training interaction", ""},
+        {"history", "N", "sequence: recent liked items in the input", ""},
+        {"item-tokens", "N", "sequence: feature tokens per item", ""},
+        {"vocab-size", "N", "review: vocabulary size (with padding and out-of-vocabulary ids)", ""},
+        {"max-length", "N", "review: tokens per review", ""},
+        {"embedding-dim", "N", "review, sequence: embedding width", ""},
+        {"filters", "N", "review, sequence: Conv1D filters", ""},
+        {"lstm-units", "N", "review, sequence: LSTM width", ""},
+        {"quiet", "", "no progress bars", ""}};
+    for (const OptionSpec& o : rest) s.options.push_back(o);
+    for (const OptionSpec& o : eval_options()) s.options.push_back(o);
+    s.examples =
+        "  recsys train --model sequence --users data/user_data.csv --items data/item_data.csv --out runs/ranker\n"
+        "  recsys train --model mf --data ../shared/data/movielens-ml-latest-small --eval leave-last-out\n"
+        "  recsys train --model review --users imdb_labelled.txt --eval cv --folds 5\n";
+    return s;
+  }();
+  return spec;
+}
+
+inline int run_train(const Args& args) {
+  namespace fs = std::filesystem;
+  using Clock = std::chrono::steady_clock;
+  const std::string kind = args.required("model");
+  if (std::find(rec::recommender_kinds().begin(), rec::recommender_kinds().end(), kind) == rec::recommender_kinds().end())
+    throw UsageError("--model must be one of review, sequence, mf, content, popularity, got '" + kind + "'");
+  const std::string device = args.str("device");
+  if (device == "cuda" || device.rfind("cuda:", 0) == 0)
+    RECSYS_FAIL("--device ", device, ": this recsys binary was built for the CPU only (the CUDA kernels are compiled ",
+                "by nvcc into programs that include them; see the README's GPU section)");
+  if (device != "cpu") throw UsageError("--device must be cpu or cuda, got '" + device + "'");
+  const rec::FitOptions options = train_detail::fit_options(args, kind);
+  const EvalSettings eval = eval_settings(args);
+  const DataSource source = resolve_data(args);
+  const RunFolder run{args.given("out") ? args.str("out") : "runs/" + kind};
+  if (options.threads > 0) set_num_threads(options.threads);
+
+  const rec::Dataset data = load_data(source);
+  print_cleaning(data, source);
+  if (kind == "review")
+    RECSYS_CHECK(data.has_reviews(), "the review model learns from review text, and these data have none (",
+                 source.format, "); use sequence, mf, content or popularity");
+  if (eval.protocol == "cv" && kind != "review" && kind != "sequence" && kind != "mf")
+    RECSYS_FAIL("--eval cv scores like predictions, which ", kind, " does not make; use split or leave-last-out");
+
+  // Cross-validation first (its own fits), then the model that is saved.
+  Evaluation evaluation;
+  if (eval.protocol == "cv") evaluation = cross_validate(kind, data, options, eval);
+  const Prepared prepared = prepare(data, eval);
+  if (kind == "popularity" || kind == "content")
+    std::printf("fitting %s on %lld interactions\n", kind.c_str(), static_cast<long long>(prepared.train.size()));
+  else
+    std::printf("training %s on %lld interactions (%d epochs, batch %lld, %s lr %g, %d threads)\n", kind.c_str(),
+                static_cast<long long>(prepared.train.size()), options.epochs,
+                static_cast<long long>(options.batch_size), options.optimizer.c_str(), options.lr, num_threads());
+  std::fflush(stdout);
+  std::unique_ptr<rec::Recommender> model = rec::make_recommender(kind, options);
+  const auto t0 = Clock::now();
+  const History history = model->fit(prepared.train);
+  const double fit_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  std::printf("fitted in %.1f s\n", fit_seconds);
+
+  const auto t1 = Clock::now();
+  if (eval.protocol == "split" || eval.protocol == "leave-last-out")
+    evaluation = evaluate(*model, data, prepared, eval, source);
+  const double eval_seconds = std::chrono::duration<double>(Clock::now() - t1).count();
+  if (eval.protocol == "none") evaluation.metrics["protocol"] = "none";
+  std::printf("\n%s", evaluation.report.c_str());
+
+  // The run folder: the model first (it creates the folder), then what describes it.
+  fs::create_directories(run.dir);
+  model->save(run.model_dir().string());
+  json::Value config = json::Value::object();
+  config["format"] = "recsys-run";
+  config["version"] = 1;
+  config["created"] = utc_now();
+  config["command"] = args.command_line();
+  config["model"] = kind;
+  config["options"] = options.to_json();
+  config["threads"] = num_threads();
+  config["data"] = source.to_json();
+  config["data_fingerprint"] = fingerprint(data);
+  json::Value sizes = json::Value::object();
+  sizes["users"] = data.num_users();
+  sizes["items"] = data.num_items();
+  sizes["interactions"] = data.size();
+  config["data_size"] = sizes;
+  config["cleaning"] = data.cleaning().to_json();
+  config["evaluation"] = eval.to_json();
+  write_json(run.config(), config);
+  json::Value seconds = json::Value::object();
+  seconds["fit"] = fit_seconds;
+  seconds["evaluate"] = eval_seconds;
+  evaluation.metrics["seconds"] = seconds;
+  write_json(run.metrics(), evaluation.metrics);
+  io::write_file_atomic(run.history().string(), history.to_csv());
+  io::write_file_atomic(run.curves().string(), train_detail::curves_svg(history, kind));
+  for (const fs::path& stale : {run.per_user(), run.per_row(), run.held_out()}) fs::remove(stale);
+  if (evaluation.per_user.rows() > 0) evaluation.per_user.write(run.per_user());
+  if (evaluation.per_row.rows() > 0) evaluation.per_row.write(run.per_row());
+  const UnitTable held = held_out_table(data, prepared);
+  if (held.rows() > 0) held.write(run.held_out());
+  std::printf("\nwrote %s/: config.json metrics.json history.csv curves.svg model.safetensors%s%s%s\n",
+              run.dir.string().c_str(), evaluation.per_user.rows() ? " per_user.csv" : "",
+              evaluation.per_row.rows() ? " per_row.csv" : "", held.rows() ? " held_out.csv" : "");
+  return 0;
+}
+
+}  // namespace recsys::cli

@@ -1,0 +1,179 @@
+// tools/recsys/data_source.hpp — which files a command reads (synthetic site, MovieLens, UCI sentences), loading them with the cleaning report, and a fingerprint of the result.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "recsys/core/error.hpp"
+#include "recsys/io/json.hpp"
+#include "recsys/rec/dataset.hpp"
+
+#include "args.hpp"
+
+namespace recsys::cli {
+
+/// The data-selecting options every command that reads data shares.
+inline std::vector<OptionSpec> data_options() {
+  return {{"users", "FILE", "interactions: user_data.csv, MovieLens ratings.csv, or a UCI *_labelled.txt file", ""},
+          {"items", "FILE", "item catalogue: item_data.csv or MovieLens movies.csv (not needed for UCI)", ""},
+          {"data", "DIR", "instead of --users/--items: a folder holding one of those data sets", ""},
+          {"format", "F", "auto, synthetic, movielens or uci (auto looks at the files)", "auto"}};
+}
+
+/// Where the data came from, recorded in config.json so later commands can find it again.
+struct DataSource {
+  std::string format;  ///< synthetic, movielens or uci
+  std::string users, items, dir;  ///< absolute paths; the unused ones empty
+
+  json::Value to_json() const {
+    json::Value v = json::Value::object();
+    v["format"] = format;
+    if (!dir.empty()) v["data"] = dir;
+    if (!users.empty()) v["users"] = users;
+    if (!items.empty()) v["items"] = items;
+    return v;
+  }
+};
+
+namespace data_detail {
+
+inline std::string first_line(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  RECSYS_CHECK(in.good(), "cannot read '", path, "'");
+  std::string line;
+  std::getline(in, line);
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
+
+inline bool has_field(const std::string& header, const std::string& name) {
+  std::size_t start = 0;
+  while (start <= header.size()) {
+    std::size_t end = header.find(',', start);
+    if (end == std::string::npos) end = header.size();
+    std::string f = header.substr(start, end - start);
+    if (f.size() >= 2 && f.front() == '"' && f.back() == '"') f = f.substr(1, f.size() - 2);
+    if (f == name) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+/// The format of an interactions file from its first line.
+inline std::string sniff(const std::string& path) {
+  const std::string line = first_line(path);
+  if (line.size() >= 2 && line[line.size() - 2] == '\t' && (line.back() == '0' || line.back() == '1')) return "uci";
+  if (has_field(line, "userId") && has_field(line, "movieId")) return "movielens";
+  if (has_field(line, "user_id") && has_field(line, "item_id")) return "synthetic";
+  RECSYS_FAIL("cannot tell the format of '", path, "': its first line is neither a user_data.csv header ",
+              "(user_id,item_id,...), a MovieLens ratings.csv header (userId,movieId,...) nor a UCI ",
+              "'sentence<TAB>label' line; pass --format");
+}
+
+inline std::string absolute(const std::string& p) { return std::filesystem::absolute(p).lexically_normal().string(); }
+
+}  // namespace data_detail
+
+/// Resolves --data / --users / --items / --format to files and a format (checking that they exist).
+inline DataSource resolve_data(const Args& args) {
+  namespace fs = std::filesystem;
+  using data_detail::absolute;
+  DataSource s;
+  std::string format = args.choice("format", {"auto", "synthetic", "movielens", "uci"});
+  if (args.given("data")) {
+    if (args.given("users") || args.given("items")) throw UsageError("give either --data or --users/--items, not both");
+    const fs::path dir = args.str("data");
+    RECSYS_CHECK(fs::is_directory(dir), "no data folder '", dir.string(), "'");
+    s.dir = absolute(dir.string());
+    const bool synthetic = fs::is_regular_file(dir / "user_data.csv") && fs::is_regular_file(dir / "item_data.csv");
+    const bool movielens = fs::is_regular_file(dir / "ratings.csv") && fs::is_regular_file(dir / "movies.csv");
+    bool uci = false;
+    for (const char* f : {"amazon_cells_labelled.txt", "imdb_labelled.txt", "yelp_labelled.txt"})
+      uci = uci || fs::is_regular_file(dir / f);
+    if (format == "auto") format = synthetic ? "synthetic" : movielens ? "movielens" : uci ? "uci" : "";
+    RECSYS_CHECK(!format.empty(), "'", dir.string(), "' holds no known data set (user_data.csv + item_data.csv, ",
+                 "ratings.csv + movies.csv, or *_labelled.txt)");
+    RECSYS_CHECK(format != "synthetic" || synthetic, "'", dir.string(), "' has no user_data.csv and item_data.csv");
+    RECSYS_CHECK(format != "movielens" || movielens, "'", dir.string(), "' has no ratings.csv and movies.csv");
+    RECSYS_CHECK(format != "uci" || uci, "'", dir.string(), "' has no *_labelled.txt files");
+    s.format = format;
+    return s;
+  }
+  if (!args.given("users")) throw UsageError("missing --users FILE (or --data DIR)");
+  const std::string users = args.str("users");
+  RECSYS_CHECK(fs::is_regular_file(users), "no file '", users, "'");
+  if (format == "auto") format = data_detail::sniff(users);
+  s.format = format;
+  s.users = absolute(users);
+  if (format == "uci") {
+    if (args.given("items")) throw UsageError("--items does not apply to UCI sentence files");
+    return s;
+  }
+  if (!args.given("items")) throw UsageError("missing --items FILE (the item catalogue of " + users + ")");
+  RECSYS_CHECK(fs::is_regular_file(args.str("items")), "no file '", args.str("items"), "'");
+  s.items = absolute(args.str("items"));
+  return s;
+}
+
+/// Reads and cleans the data (see rec/dataset.hpp for what cleaning does).
+inline rec::Dataset load_data(const DataSource& s) {
+  namespace fs = std::filesystem;
+  if (s.format == "uci") return s.dir.empty() ? rec::load_uci_sentences(std::vector<std::string>{s.users})
+                                              : rec::load_uci_sentences(s.dir);
+  if (s.format == "movielens") {
+    if (!s.dir.empty()) return rec::load_movielens(s.dir);
+    const fs::path folder = fs::path(s.users).parent_path();
+    // A MovieLens folder given file by file still gets its tags.csv.
+    if (fs::path(s.users).filename() == "ratings.csv" && fs::path(s.items) == folder / "movies.csv")
+      return rec::load_movielens(folder.string());
+    return rec::load_interactions(s.users, s.items,
+                                  {.user = "userId", .item = "movieId", .rating = "rating", .timestamp = "timestamp",
+                                   .review = ""},
+                                  {.id = "movieId", .title = "title", .genres = "genres", .director = "", .actors = "",
+                                   .description = ""});
+  }
+  if (!s.dir.empty()) return rec::load_synthetic(s.dir);
+  return rec::load_interactions(s.users, s.items);
+}
+
+/// FNV-1a over the cleaned interactions (ids, ratings, timestamps): two runs compare only when equal.
+inline std::string fingerprint(const rec::Dataset& d) {
+  std::uint64_t h = 1469598103934665603ull;
+  const auto mix = [&](const void* p, std::size_t n) {
+    for (std::size_t k = 0; k < n; ++k) h = (h ^ static_cast<const unsigned char*>(p)[k]) * 1099511628211ull;
+  };
+  for (const rec::Interaction& r : d.interactions()) {
+    const std::string& u = d.user_id(r.user);
+    const std::string& i = d.item(r.item).id;
+    mix(u.data(), u.size() + 1);  // + the terminating zero, so "1"+"23" differs from "12"+"3"
+    mix(i.data(), i.size() + 1);
+    mix(&r.rating, sizeof r.rating);
+    mix(&r.timestamp, sizeof r.timestamp);
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+/// The cleaning report, indented, after a one-line headline.
+inline void print_cleaning(const rec::Dataset& d, const DataSource& s) {
+  std::printf("data: %s, %lld users, %lld items, %lld interactions after cleaning\n", s.format.c_str(),
+              static_cast<long long>(d.num_users()), static_cast<long long>(d.num_items()),
+              static_cast<long long>(d.size()));
+  std::string report = d.cleaning().to_string();
+  std::string line;
+  for (std::size_t k = 0; k <= report.size(); ++k) {
+    if (k == report.size() || report[k] == '\n') {
+      std::printf("  cleaning: %s\n", line.c_str());
+      line.clear();
+    } else {
+      line += report[k];
+    }
+  }
+}
+
+}  // namespace recsys::cli
