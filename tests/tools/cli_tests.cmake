@@ -39,7 +39,7 @@ endfunction()
 
 # ---- help: the overview and every subcommand ----
 recsys_cli_case(help RC 0 EXPECT "usage: recsys COMMAND" ARGS --help)
-foreach(cmd generate train evaluate recommend compare)
+foreach(cmd generate clean train evaluate recommend compare)
   recsys_cli_case(${cmd}_help RC 0 EXPECT "usage: recsys ${cmd}" ARGS ${cmd} --help)
 endforeach()
 recsys_cli_case(help_after_bad_option RC 0 EXPECT "usage: recsys train" ARGS train --epochs x -h)
@@ -58,6 +58,8 @@ recsys_cli_case(train_bad_eval RC 2 ONE_LINE EXPECT "--eval must be one of split
 recsys_cli_case(train_missing_value RC 2 ONE_LINE EXPECT "--epochs needs a value" ARGS train --model mf --epochs)
 recsys_cli_case(train_zero_epochs RC 2 ONE_LINE EXPECT "--epochs must be between 1 and 100000, got 0"
                 ARGS train --model mf --users x.csv --items y.csv --epochs 0)
+recsys_cli_case(clean_both_sources RC 2 ONE_LINE EXPECT "give either --data or --users/--items, not both"
+                ARGS clean --data data --users data/user_data.csv)
 recsys_cli_case(evaluate_missing_run RC 2 ONE_LINE EXPECT "recsys evaluate: missing RUN" ARGS evaluate)
 recsys_cli_case(recommend_missing_user RC 2 ONE_LINE EXPECT "recsys recommend: missing --user" ARGS recommend runs/pop)
 recsys_cli_case(recommend_bad_n RC 2 ONE_LINE EXPECT "--n must be between 1 and 100000, got -3" ARGS recommend runs/pop --user 1 -n -3)
@@ -73,6 +75,7 @@ recsys_cli_case(train_unknown_format RC 1 ONE_LINE EXPECT "cannot tell the forma
                 ARGS train --model mf --users ${RECSYS_CLI_DATA}/unknown_format.csv --items ${RECSYS_CLI_DATA}/items.csv)
 recsys_cli_case(train_bad_cell RC 1 ONE_LINE EXPECT "line 3, column 3 ('rating')"
                 ARGS train --model mf --users ${RECSYS_CLI_DATA}/bad_rating.csv --items ${RECSYS_CLI_DATA}/items.csv)
+recsys_cli_case(clean_no_data_set RC 1 ONE_LINE EXPECT "holds no known data set" ARGS clean --data ${RECSYS_CLI_DATA})
 recsys_cli_case(evaluate_not_a_run RC 1 ONE_LINE EXPECT "is not a run folder: it has no config.json"
                 ARGS evaluate ${RECSYS_CLI_DATA})
 recsys_cli_case(recommend_no_run RC 1 ONE_LINE EXPECT "no run folder 'runs/none'" ARGS recommend runs/none --user 1)
@@ -81,6 +84,7 @@ recsys_cli_case(compare_no_run RC 1 ONE_LINE EXPECT "no run folder 'runs/none'" 
 # ---- a small pipeline: each step a fixture for the next ----
 recsys_cli_case(pipeline_generate RC 0 SETUP cli_data EXPECT "Bayes-optimal like accuracy"
                 ARGS generate --out data --users 60 --items 150 --ratings 3000)
+recsys_cli_case(pipeline_clean RC 0 NEEDS cli_data EXPECT "duplicate interaction rows" ARGS clean --data data --out data/clean)
 recsys_cli_case(pipeline_train_popularity RC 0 SETUP cli_pop NEEDS cli_data EXPECT "leave-last-out: 60 users"
                 ARGS train --model popularity --data data --out runs/pop --eval leave-last-out)
 recsys_cli_case(pipeline_train_mf RC 0 SETUP cli_mf NEEDS cli_data EXPECT "wrote runs/mf/"

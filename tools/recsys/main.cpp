@@ -1,10 +1,11 @@
-// tools/recsys/main.cpp — the `recsys` command: generate data, train, evaluate, recommend, compare runs.
+// tools/recsys/main.cpp — the `recsys` command: generate and clean data, train, evaluate, recommend, compare runs.
 #include <cstdio>
 #include <exception>
 #include <string>
 #include <vector>
 
 #include "args.hpp"
+#include "cmd_clean.hpp"
 #include "cmd_compare.hpp"
 #include "cmd_evaluate.hpp"
 #include "cmd_generate.hpp"
@@ -23,6 +24,7 @@ struct Command {
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> list{{recsys::cli::generate_spec(), recsys::cli::run_generate},
+                                         {recsys::cli::clean_spec(), recsys::cli::run_clean},
                                          {recsys::cli::train_spec(), recsys::cli::run_train},
                                          {recsys::cli::evaluate_spec(), recsys::cli::run_evaluate},
                                          {recsys::cli::recommend_spec(), recsys::cli::run_recommend},
@@ -42,6 +44,7 @@ void print_overview() {
   for (const Command& c : commands()) std::printf("  %-10s %s\n", c.spec.name.c_str(), c.spec.summary.c_str());
   std::printf("\na typical session:\n"
               "  recsys generate --out data\n"
+              "  recsys clean --data data\n"
               "  recsys train --model sequence --users data/user_data.csv --items data/item_data.csv --out runs/ranker\n"
               "  recsys train --model popularity --users data/user_data.csv --items data/item_data.csv --out runs/pop\n"
               "  recsys recommend runs/ranker --user 42 -n 10\n"
