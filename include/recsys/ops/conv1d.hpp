@@ -117,6 +117,41 @@ void conv1d_weight_grad(const Conv1dGeometry& g, const T* xb, const T* gy_grid, 
   gemm_slot<T>(device, p);
 }
 
+/// For stride 1: dY on the buffer's row grid (R = buffer_t rows per batch element: dY_b, then
+/// K - 1 zero rows), behind K - 1 more zero rows, as a (K - 1 + B·R, F) matrix. Both gradients read
+/// it: the weight gradient as the grid, the input gradient as windows of K rows.
+inline Tensor conv1d_padded_grid(const Conv1dGeometry& g, const Tensor& gy, const TensorOptions& opts) {
+  const std::int64_t lead = g.kernel - 1, rows = g.batch * g.rows_per_batch;
+  Tensor buf = Tensor::empty({lead + rows, g.filters}, opts);
+  if (lead > 0) buf.slice(0, 0, lead).zero_();
+  const Tensor grid = buf.slice(0, lead, lead + rows).view({g.batch, g.rows_per_batch, g.filters});
+  copy_into(grid.slice(1, 0, g.t_out), gy);
+  if (g.rows_per_batch > g.t_out) grid.slice(1, g.t_out, g.rows_per_batch).zero_();
+  return buf;
+}
+
+/// dX (stride 1) as ONE GEMM, a "full" convolution: dX_b[r] = Σ_k dY_b[r - k]·W[k]ᵀ, so row r is the
+/// window of K rows of the padded grid that ends at dY_b[r] times the flipped kernel
+/// Wf = [W[K-1]ᵀ; ...; W[0]ᵀ] (K·F × C). The zero rows supply the missing dY_b[r - k]; each element
+/// of dX is one sum, written once (beta 0: gxb needs no zeroing).
+template <class T>
+void conv1d_input_grad_full(const Conv1dGeometry& g, const T* padded, const T* w_flipped, T* gxb, Device device) {
+  GemmArgs<T> p;
+  p.m = g.buffer_t;
+  p.n = g.channels;
+  p.k = g.kernel * g.filters;
+  p.a = padded;
+  p.lda = g.filters;
+  p.stride_a = g.rows_per_batch * g.filters;
+  p.b = w_flipped;
+  p.ldb = g.channels;
+  p.c = gxb;
+  p.ldc = g.channels;
+  p.stride_c = g.buffer_t * g.channels;
+  p.batch = g.batch;
+  gemm_slot<T>(device, p);
+}
+
 }  // namespace detail
 
 /// 1-D convolution (cross-correlation, like Keras and PyTorch) of channels-last input.
@@ -165,15 +200,29 @@ inline Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias =
     const Tensor gy = g[0].contiguous();
     const detail::Conv1dGeometry& c = geo;
     Tensor gx, gw, gb;
+    // Stride 1 (and K > 1): one padded copy of dY serves both GEMMs, and dX is a single GEMM.
+    const bool full = c.stride == 1 && c.kernel > 1 && c.batch > 0 && c.t_out > 0;
+    const Tensor padded = full && (need_x || need_w) ? detail::conv1d_padded_grid(c, gy, opts) : Tensor();
     visit_floating(gy.dtype(), "conv1d", [&]<class T>() {
-      if (need_x) {
+      if (need_x && full) {
+        const Tensor& wv = sw.get("conv1d");  // (K, C, F)
+        Tensor w_flipped = Tensor::empty({c.kernel, c.filters, c.channels}, opts);
+        for (std::int64_t k = 0; k < c.kernel; ++k)
+          detail::copy_into(w_flipped.select(0, c.kernel - 1 - k), wv.select(0, k).t());
+        Tensor gxb = Tensor::empty({c.batch, c.buffer_t, c.channels}, opts);
+        detail::conv1d_input_grad_full<T>(c, padded.data<T>(), w_flipped.data<T>(), gxb.data<T>(), opts.device);
+        gx = c.direct ? gxb : gxb.slice(1, c.pad_left, c.pad_left + c.t_in).contiguous();
+      } else if (need_x) {
         Tensor gxb = zeros({c.batch, c.buffer_t, c.channels}, opts);
         detail::conv1d_input_grad<T>(c, gy.data<T>(), sw.get("conv1d").data<T>(), gxb.data<T>(), opts.device);
         gx = c.direct ? gxb : gxb.slice(1, c.pad_left, c.pad_left + c.t_in).contiguous();
       }
       if (need_w) {
         gw = zeros({c.kernel, c.channels, c.filters}, opts);
-        if (c.batch > 0 && c.t_out > 0) {
+        if (full) {
+          const T* grid = padded.data<T>() + (c.kernel - 1) * c.filters;
+          detail::conv1d_weight_grad<T>(c, sx.get("conv1d").data<T>(), grid, gw.data<T>(), opts.device);
+        } else if (c.batch > 0 && c.t_out > 0) {
           Tensor grid = gy;
           if (c.rows_per_batch != c.t_out) {
             grid = zeros({c.batch, c.rows_per_batch, c.filters}, opts);
