@@ -69,3 +69,4 @@
 // rec: recommenders, their data sets and evaluation protocols
 #include "recsys/rec/dataset.hpp"
 #include "recsys/rec/recommender.hpp"
+#include "recsys/rec/evaluation.hpp"

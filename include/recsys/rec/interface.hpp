@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "recsys/autograd/grad_mode.hpp"
 #include "recsys/core/error.hpp"
 #include "recsys/core/parallel.hpp"
 #include "recsys/io/atomic_file.hpp"
@@ -38,9 +39,11 @@ struct FitOptions {
   double validation_split = 0;     ///< review, sequence: the last fraction of the samples, reported as val_* per epoch
 
   // The reference network (review, sequence): Embedding → Conv1D(relu) → MaxPool1D → LSTM → Dense(sigmoid).
-  std::int64_t vocab_size = 1000;  ///< review: ids including padding and out-of-vocabulary; sequence: a cap on feature tokens
+  std::int64_t vocab_size = 1000;  ///< review: word ids including padding; sequence: feature-token ids including padding and "rare"
   std::int64_t max_length = 100;   ///< review: tokens per review (longer ones keep their end, as Keras pads 'pre')
-  std::int64_t embedding_dim = 128, filters = 128, kernel_size = 3, pool_size = 2, lstm_units = 128;
+  std::int64_t embedding_dim = 128, filters = 128, lstm_units = 128;
+  std::int64_t kernel_size = 3;    ///< review (the sequence ranker's convolution spans one item: item_tokens)
+  std::int64_t pool_size = 2;
 
   // sequence
   std::int64_t history = 8;      ///< the user's most recent liked items in the input
@@ -390,6 +393,24 @@ class Recommender {
       if (k == key) return t;
     RECSYS_FAIL(name(), ".load: model.safetensors has no tensor '", key, "'");
   }
+
+  /// Copies saved tensors into `destination` (a network's named parameters), matched by name, after
+  /// checking every name, dtype and shape: all or nothing. Extra saved tensors are ignored.
+  void load_parameters(const NamedTensors& destination, const NamedTensors& saved) const {
+    std::vector<Tensor> sources;
+    for (const auto& [key, dst] : destination) {
+      const Tensor src = find_tensor(saved, key);
+      RECSYS_CHECK(src.dtype() == dst.dtype() && src.shape() == dst.shape(), name(), ".load: tensor '", key, "' is ",
+                   src.dtype(), " ", src.shape(), ", the model needs ", dst.dtype(), " ", dst.shape(),
+                   " (were the options changed?)");
+      sources.push_back(src);
+    }
+    NoGradGuard no_grad;
+    for (std::size_t n = 0; n < destination.size(); ++n) destination[n].second.copy_(sources[n]);
+  }
+
+  /// seen(u) while fitting (seen() itself insists on a trained model).
+  const std::vector<std::int64_t>& seen_unchecked(std::int64_t u) const { return seen_[static_cast<std::size_t>(u)]; }
 
   void require_fitted(const char* what) const {
     RECSYS_CHECK(fitted_, name(), ".", what, ": the model is not trained; call fit() or load_recommender() first");

@@ -6,7 +6,11 @@
 #include <vector>
 
 #include "recsys/rec/interface.hpp"
+#include "recsys/rec/content_based.hpp"
+#include "recsys/rec/matrix_factorization.hpp"
 #include "recsys/rec/popularity.hpp"
+#include "recsys/rec/review_classifier.hpp"
+#include "recsys/rec/sequence_ranker.hpp"
 
 namespace recsys::rec {
 
@@ -24,15 +28,22 @@ inline std::string kinds_list() {
 }
 }  // namespace detail
 
-/// The options a kind trains with by default (the seed's sizes for the neural models: 10 epochs,
-/// batch 32, Adam at 1e-3, 128-wide layers).
+/// The options a kind trains with by default: the seed's for the neural models (10 epochs, batch
+/// 32, Adam at 1e-3, 128-wide layers; the sequence ranker with a 5000-token vocabulary and no
+/// pooling), and for mf 20 epochs of batch 1024, Adam at 0.01, L2 0.1, 32 factors (MovieLens 80/20).
 inline FitOptions default_options(const std::string& kind) {
   FitOptions o;
-  if (kind == "review" || kind == "sequence" || kind == "content" || kind == "popularity") return o;
+  if (kind == "review" || kind == "content" || kind == "popularity") return o;
+  if (kind == "sequence") {
+    o.vocab_size = 5000;  // ids for the few thousand most-rated items, not only the top thousand
+    o.pool_size = 1;      // one item per step: see SequenceRanker
+    return o;
+  }
   if (kind == "mf") {
     o.epochs = 20;
-    o.batch_size = 256;
+    o.batch_size = 1024;
     o.lr = 0.01;
+    o.l2 = 0.1;
     return o;
   }
   RECSYS_FAIL("default_options: unknown model '", kind, "' (expected one of ", detail::kinds_list(), ")");
@@ -41,6 +52,10 @@ inline FitOptions default_options(const std::string& kind) {
 /// A new, untrained recommender of `kind`.
 inline std::unique_ptr<Recommender> make_recommender(const std::string& kind, const FitOptions& options) {
   if (kind == "popularity") return std::make_unique<Popularity>(options);
+  if (kind == "mf") return std::make_unique<MatrixFactorization>(options);
+  if (kind == "content") return std::make_unique<ContentBased>(options);
+  if (kind == "sequence") return std::make_unique<SequenceRanker>(options);
+  if (kind == "review") return std::make_unique<ReviewClassifier>(options);
   RECSYS_FAIL("make_recommender: unknown model '", kind, "' (expected one of ", detail::kinds_list(), ")");
 }
 /// make_recommender with default_options(kind).

@@ -1,0 +1,308 @@
+// recsys/rec/evaluation.hpp — evaluation protocols for recommenders: seeded rating splits with RMSE/MAE and baselines, leave-last-out ranking with sampled negatives (HR@K, NDCG@K), classification metrics, stratified K-fold cross-validation, per-user values for A/B tests.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "recsys/core/random.hpp"
+#include "recsys/data/split.hpp"
+#include "recsys/data/table.hpp"
+#include "recsys/metrics/classification.hpp"
+#include "recsys/metrics/ranking.hpp"
+#include "recsys/metrics/regression.hpp"
+#include "recsys/rec/recommender.hpp"
+
+namespace recsys::rec {
+
+// ---------------------------------------------------------------------------------------------
+// Rating prediction: a seeded random split of the interactions, RMSE and MAE of the predicted
+// ratings, and the two baselines any rating model must beat (the global mean, each item's mean).
+// ---------------------------------------------------------------------------------------------
+
+/// Two parts of one data set with the same catalogue.
+struct TrainTest {
+  Dataset train, test;
+};
+
+/// A seeded random split of the interactions: test_fraction of them (rounded up) in test. With
+/// stratify, liked and not-liked interactions keep their shares in both parts.
+inline TrainTest split_interactions(const Dataset& data, double test_fraction = 0.2, std::uint64_t seed = 42,
+                                    bool stratify = false) {
+  RECSYS_CHECK(data.size() >= 2, "split_interactions: needs at least 2 interactions, got ", data.size());
+  data::Split s;
+  if (stratify) {
+    std::vector<int> liked;
+    liked.reserve(static_cast<std::size_t>(data.size()));
+    for (const Interaction& r : data.interactions()) liked.push_back(data.liked(r) ? 1 : 0);
+    s = data::stratified_train_test_split(liked, test_fraction, seed);
+  } else {
+    s = data::train_test_split(data.size(), test_fraction, seed);
+  }
+  return {data.subset(s.train), data.subset(s.test)};
+}
+
+/// Errors of one rating predictor on a test set.
+struct RatingMetrics {
+  std::string model;
+  std::int64_t n = 0;
+  double rmse = 0, mae = 0;
+  std::vector<double> errors;  ///< prediction - rating, one per test interaction (for paired A/B tests)
+};
+
+/// RMSE and MAE of `predictions` (one per interaction of `test`).
+inline RatingMetrics rating_metrics(std::string model, std::span<const double> predictions, const Dataset& test) {
+  RECSYS_CHECK(static_cast<std::int64_t>(predictions.size()) == test.size(), "rating_metrics: ", predictions.size(),
+               " predictions for ", test.size(), " test interactions");
+  std::vector<double> truth;
+  truth.reserve(predictions.size());
+  for (const Interaction& r : test.interactions()) truth.push_back(r.rating);
+  RatingMetrics m;
+  m.model = std::move(model);
+  m.n = test.size();
+  m.rmse = metrics::rmse(truth, predictions);
+  m.mae = metrics::mae(truth, predictions);
+  m.errors.resize(predictions.size());
+  for (std::size_t k = 0; k < predictions.size(); ++k) m.errors[k] = predictions[k] - truth[k];
+  return m;
+}
+
+/// RMSE and MAE of a model whose scores are predicted ratings (mf with loss "mse").
+inline RatingMetrics evaluate_ratings(const Recommender& model, const Dataset& test) {
+  const std::vector<double> p = model.predict(test);
+  return rating_metrics(model.name(), p, test);
+}
+
+/// Every test rating predicted by the mean training rating.
+inline RatingMetrics global_mean_baseline(const Dataset& train, const Dataset& test) {
+  RECSYS_CHECK(!train.empty(), "global_mean_baseline: the training data is empty");
+  const std::vector<double> p(static_cast<std::size_t>(test.size()), train.mean_rating());
+  return rating_metrics("global_mean", p, test);
+}
+
+/// Each test rating predicted by its item's mean training rating (the global mean for items
+/// without training ratings).
+inline RatingMetrics item_mean_baseline(const Dataset& train, const Dataset& test) {
+  RECSYS_CHECK(!train.empty(), "item_mean_baseline: the training data is empty");
+  std::vector<double> sum(static_cast<std::size_t>(train.num_items()), 0.0), count(sum.size(), 0.0);
+  for (const Interaction& r : train.interactions()) {
+    sum[static_cast<std::size_t>(r.item)] += r.rating;
+    count[static_cast<std::size_t>(r.item)] += 1;
+  }
+  const double global = train.mean_rating();
+  std::vector<double> p;
+  p.reserve(static_cast<std::size_t>(test.size()));
+  for (const Interaction& r : test.interactions()) {
+    const auto i = static_cast<std::size_t>(r.item);
+    p.push_back(i < count.size() && count[i] > 0 ? sum[i] / count[i] : global);
+  }
+  return rating_metrics("item_mean", p, test);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Top-N ranking, leave-last-out (He et al. 2017, "Neural Collaborative Filtering"): each user's
+// last liked interaction by time is held out; the model trains on everything else; at test time
+// it ranks the held-out item among `negatives` items the user never interacted with (sampled
+// uniformly, seeded) and we count a hit when it lands in the top K, and its NDCG@K.
+// ---------------------------------------------------------------------------------------------
+
+/// The leave-last-out split with its sampled candidates.
+struct LeaveLastOut {
+  Dataset train;                                 ///< every interaction except the held-out ones
+  std::vector<std::int64_t> users;               ///< evaluated users, ascending
+  std::vector<std::int64_t> held_out;            ///< each user's held-out item
+  std::vector<std::vector<std::int64_t>> negatives;  ///< each user's sampled unseen items
+};
+
+/// Holds out each user's last liked interaction (data::leave_last_out over the liked rows: the latest
+/// timestamp, the later row on a tie; users with fewer than two liked interactions are not evaluated)
+/// and samples `negatives` distinct items the user never interacted with (all of them if fewer).
+inline LeaveLastOut leave_last_out(const Dataset& data, std::int64_t negatives = 100, std::uint64_t seed = 42) {
+  RECSYS_CHECK(negatives >= 1, "leave_last_out: negatives must be at least 1, got ", negatives);
+  std::vector<std::int64_t> liked_rows, user, time;
+  for (std::int64_t r = 0; r < data.size(); ++r)
+    if (data.liked(data[r])) {
+      liked_rows.push_back(r);
+      user.push_back(data[r].user);
+      time.push_back(data[r].timestamp);
+    }
+  RECSYS_CHECK(!liked_rows.empty(), "leave_last_out: no interaction is liked (rating >= ", data.like_threshold(), ")");
+  const data::Table liked({data::Column::from_ints("user", user), data::Column::from_ints("time", time)});
+  const data::Split split = data::leave_last_out(liked, "user", "time");
+  RECSYS_CHECK(!split.test.empty(), "leave_last_out: no user has two liked interactions to hold one out");
+
+  std::vector<std::uint8_t> held(static_cast<std::size_t>(data.size()), 0);
+  LeaveLastOut out;
+  std::vector<std::pair<std::int64_t, std::int64_t>> by_user;  // (user, row), to list users ascending
+  for (std::int64_t t : split.test) {
+    const std::int64_t r = liked_rows[static_cast<std::size_t>(t)];
+    held[static_cast<std::size_t>(r)] = 1;
+    by_user.emplace_back(data[r].user, r);
+  }
+  std::sort(by_user.begin(), by_user.end());
+  std::vector<std::int64_t> train_rows;
+  for (std::int64_t r = 0; r < data.size(); ++r)
+    if (!held[static_cast<std::size_t>(r)]) train_rows.push_back(r);
+  out.train = data.subset(train_rows);
+
+  std::vector<std::vector<std::int64_t>> seen(static_cast<std::size_t>(data.num_users()));
+  for (const Interaction& r : data.interactions()) seen[static_cast<std::size_t>(r.user)].push_back(r.item);
+  Generator gen(seed);
+  const std::int64_t n_items = data.num_items();
+  std::vector<std::uint8_t> taken(static_cast<std::size_t>(n_items), 0);
+  for (const auto& [u, r] : by_user) {
+    out.users.push_back(u);
+    out.held_out.push_back(data[r].item);
+    for (std::int64_t i : seen[static_cast<std::size_t>(u)]) taken[static_cast<std::size_t>(i)] = 1;
+    std::vector<std::int64_t> neg;
+    std::int64_t free = n_items;
+    for (std::uint8_t t : taken) free -= t;
+    const std::int64_t want = std::min(negatives, free);
+    if (want == free) {  // few unseen items: all of them
+      for (std::int64_t i = 0; i < n_items; ++i)
+        if (!taken[static_cast<std::size_t>(i)]) neg.push_back(i);
+    } else {
+      while (static_cast<std::int64_t>(neg.size()) < want) {
+        const auto i = static_cast<std::int64_t>(gen.below(static_cast<std::uint64_t>(n_items)));
+        if (taken[static_cast<std::size_t>(i)]) continue;
+        taken[static_cast<std::size_t>(i)] = 1;  // distinct draws
+        neg.push_back(i);
+      }
+    }
+    for (std::int64_t i : seen[static_cast<std::size_t>(u)]) taken[static_cast<std::size_t>(i)] = 0;
+    for (std::int64_t i : neg) taken[static_cast<std::size_t>(i)] = 0;
+    out.negatives.push_back(std::move(neg));
+  }
+  return out;
+}
+
+/// Hit rate and NDCG at K over the evaluated users, with each user's values for paired A/B tests.
+struct RankingMetrics {
+  std::string model;
+  std::int64_t k = 10;
+  double hit_rate = 0, ndcg = 0;
+  std::vector<std::int64_t> users;  ///< the evaluated users, in the split's order
+  std::vector<double> hits, ndcgs;  ///< per user: 1/0 for a hit in the top K, and NDCG@K
+};
+
+/// Ranks each user's held-out item among their negatives by the model's scores (ties: the lower
+/// item index first, as everywhere in top_n) and averages HR@K and NDCG@K (metrics/ranking.hpp).
+inline RankingMetrics evaluate_ranking(const Recommender& model, const LeaveLastOut& split, std::int64_t k = 10) {
+  RECSYS_CHECK(k >= 1, "evaluate_ranking: k must be at least 1, got ", k);
+  RECSYS_CHECK(!split.users.empty(), "evaluate_ranking: the split has no users");
+  RankingMetrics m;
+  m.model = model.name();
+  m.k = k;
+  std::vector<std::int64_t> candidates, ranked;
+  for (std::size_t n = 0; n < split.users.size(); ++n) {
+    candidates.assign(1, split.held_out[n]);
+    candidates.insert(candidates.end(), split.negatives[n].begin(), split.negatives[n].end());
+    const std::vector<double> s = model.score(split.users[n], candidates);
+    std::vector<ScoredItem> scored;
+    scored.reserve(s.size());
+    for (std::size_t c = 0; c < s.size(); ++c) scored.push_back({candidates[c], s[c]});
+    ranked.clear();
+    for (const ScoredItem& x : top_n(std::move(scored), k)) ranked.push_back(x.item);
+    const std::vector<std::int64_t> relevant{split.held_out[n]};
+    m.users.push_back(split.users[n]);
+    m.hits.push_back(metrics::hit_rate_at_k(ranked, relevant, k));
+    m.ndcgs.push_back(metrics::ndcg_at_k(ranked, relevant, k));
+  }
+  for (std::size_t n = 0; n < m.hits.size(); ++n) {
+    m.hit_rate += m.hits[n];
+    m.ndcg += m.ndcgs[n];
+  }
+  m.hit_rate /= static_cast<double>(m.hits.size());
+  m.ndcg /= static_cast<double>(m.ndcgs.size());
+  return m;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Classification of "liked" (rating >= the data's like threshold): the seed's metrics.
+// ---------------------------------------------------------------------------------------------
+
+/// Accuracy, precision, recall and F1 of the positive class at a threshold, and the AUC of the scores.
+struct ClassificationMetrics {
+  std::string model;
+  std::int64_t n = 0;
+  double threshold = 0.5;
+  double accuracy = 0, precision = 0, recall = 0, f1 = 0;
+  double auc = std::nan("");          ///< NaN when the labels hold one class only
+  std::vector<double> correct;        ///< per row: 1 when the thresholded score matches the label
+};
+
+/// The metrics of `scores` against 0/1 `labels`; a score above `threshold` predicts 1.
+inline ClassificationMetrics classification_metrics(std::string model, std::span<const int> labels,
+                                                    std::span<const double> scores, double threshold) {
+  RECSYS_CHECK(labels.size() == scores.size(), "classification_metrics: ", labels.size(), " labels but ",
+               scores.size(), " scores");
+  RECSYS_CHECK(!labels.empty(), "classification_metrics: no samples");
+  const std::vector<int> predicted = metrics::threshold_scores(scores, threshold);
+  ClassificationMetrics m;
+  m.model = std::move(model);
+  m.n = static_cast<std::int64_t>(labels.size());
+  m.threshold = threshold;
+  m.accuracy = metrics::accuracy(labels, predicted);
+  m.precision = metrics::precision(labels, predicted);
+  m.recall = metrics::recall(labels, predicted);
+  m.f1 = metrics::f1(labels, predicted);
+  const bool both = std::find(labels.begin(), labels.end(), 0) != labels.end() &&
+                    std::find(labels.begin(), labels.end(), 1) != labels.end();
+  if (both) m.auc = metrics::roc_auc(labels, scores);
+  m.correct.resize(labels.size());
+  for (std::size_t k = 0; k < labels.size(); ++k) m.correct[k] = predicted[k] == labels[k] ? 1.0 : 0.0;
+  return m;
+}
+
+/// The liked labels of `test`, one per interaction.
+inline std::vector<int> liked_labels(const Dataset& test) {
+  std::vector<int> y;
+  y.reserve(static_cast<std::size_t>(test.size()));
+  for (const Interaction& r : test.interactions()) y.push_back(test.liked(r) ? 1 : 0);
+  return y;
+}
+
+/// How well the model's predictions on `test` tell liked from not liked, at its decision threshold.
+inline ClassificationMetrics evaluate_classification(const Recommender& model, const Dataset& test) {
+  const std::optional<double> threshold = model.decision_threshold();
+  RECSYS_CHECK(threshold.has_value(), "evaluate_classification: model '", model.name(),
+               "' does not predict likes (its scores have no decision threshold)");
+  const std::vector<double> scores = model.predict(test);
+  return classification_metrics(model.name(), liked_labels(test), scores, *threshold);
+}
+
+/// The folds of a cross-validation and their mean and (sample) standard deviation of accuracy.
+struct CrossValidation {
+  std::vector<ClassificationMetrics> folds;
+  double mean_accuracy = 0, std_accuracy = 0;
+  double mean_auc = 0, mean_f1 = 0;
+};
+
+/// Stratified K-fold cross-validation (data::StratifiedKFold, shuffled with `seed`) of a fresh
+/// make_recommender(kind, options) per fold: fit on K-1 folds, evaluate_classification on the last.
+inline CrossValidation cross_validate(const std::string& kind, const Dataset& data, const FitOptions& options,
+                                      std::int64_t folds = 5, std::uint64_t seed = 42) {
+  const std::vector<int> y = liked_labels(data);
+  const std::vector<data::Split> splits = data::StratifiedKFold(folds, true, seed).split(y);
+  CrossValidation cv;
+  for (const data::Split& s : splits) {
+    std::unique_ptr<Recommender> model = make_recommender(kind, options);
+    model->fit(data.subset(s.train));
+    cv.folds.push_back(evaluate_classification(*model, data.subset(s.test)));
+  }
+  const double n = static_cast<double>(cv.folds.size());
+  for (const ClassificationMetrics& f : cv.folds) {
+    cv.mean_accuracy += f.accuracy / n;
+    cv.mean_auc += f.auc / n;
+    cv.mean_f1 += f.f1 / n;
+  }
+  for (const ClassificationMetrics& f : cv.folds)
+    cv.std_accuracy += (f.accuracy - cv.mean_accuracy) * (f.accuracy - cv.mean_accuracy);
+  cv.std_accuracy = std::sqrt(cv.std_accuracy / (n - 1));
+  return cv;
+}
+
+}  // namespace recsys::rec
