@@ -56,7 +56,7 @@ void BM_lstm_cudnn(benchmark::State& state) {
   RECSYS_CUDNN(cudnnCreateRNNDescriptor(&rnn));
   RECSYS_CUDNN(cudnnSetRNNDescriptor_v8(rnn, CUDNN_RNN_ALGO_STANDARD, CUDNN_LSTM, CUDNN_RNN_DOUBLE_BIAS,
                                         CUDNN_UNIDIRECTIONAL, CUDNN_LINEAR_INPUT, CUDNN_DATA_FLOAT, CUDNN_DATA_FLOAT,
-                                        CUDNN_DEFAULT_MATH, I, H, H, 1, drop, 0));
+                                        CUDNN_DEFAULT_MATH, I, H, H, 1, drop, CUDNN_RNN_PADDED_IO_ENABLED));  // unpacked layouts need it
   cudnnRNNDataDescriptor_t x_desc, y_desc;
   std::vector<int> lengths(static_cast<std::size_t>(B), T);
   RECSYS_CUDNN(cudnnCreateRNNDataDescriptor(&x_desc));

@@ -104,7 +104,8 @@ TEST_CASE("Adam, AdamW (AMSGrad) and SGD with momentum update the same way on bo
   Generator g(56);
   const Tensor p0 = randn({129, 7}, g), q0 = randn({1000}, g);
   auto train = [&](Device dev, int which) {
-    Tensor p = p0.to(dev).set_requires_grad(), q = q0.to(dev).set_requires_grad();
+    // clone first: on the CPU to() returns p0 itself, which must not become a parameter
+    Tensor p = p0.clone().to(dev).set_requires_grad(), q = q0.clone().to(dev).set_requires_grad();
     std::unique_ptr<optim::Optimizer> opt;
     if (which == 0) opt = std::make_unique<optim::Adam>(std::vector<Tensor>{p, q}, optim::AdamOptions{.lr = 1e-2, .weight_decay = 0.1});
     if (which == 1) opt = std::make_unique<optim::AdamW>(std::vector<Tensor>{p, q}, optim::AdamWOptions{.lr = 1e-2, .amsgrad = true});

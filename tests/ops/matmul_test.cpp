@@ -102,6 +102,11 @@ TEST_CASE("linear gradients and errors") {
   Generator g(9);
   Tensor x = param({2, 3, 4}, g), w = param({4, 5}, g), b = param({5}, g);
   RECSYS_CHECK_GRADCHECK([](const autograd::TensorList& in) { return linear(in[0], in[1], in[2]); }, {x, w, b});
+  // Every other column of a wider tensor: reshape gives a view with no unit stride, which GEMM cannot
+  // read in place, so linear must copy it.
+  Tensor wide = randn({2, 3, 8}, g, DType::float64);
+  Tensor strided = wide.slice(2, 0, 8, 2);
+  check_close(linear(strided, w.detach()), matmul(strided.contiguous(), w.detach()).to_vector<double>(), 1e-12, 1e-12);
   Tensor wt = param({5, 4}, g);
   RECSYS_CHECK_GRADCHECK([](const autograd::TensorList& in) { return linear(in[0], in[1].t()); }, {x, wt});
   CHECK_THROWS_WITH_AS(linear(zeros({2, 3}), zeros({4, 5})),

@@ -25,7 +25,8 @@ inline Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias =
   }
   Shape out_shape = x.shape();
   out_shape[out_shape.size() - 1] = out_features;
-  const Tensor x2 = x.reshape({-1, x.size(-1)});
+  // reshape may return a strided view that GEMM cannot read directly; then it is copied.
+  const Tensor x2 = detail::as_matrix_operand(x.reshape({-1, x.size(-1)}));
   const Tensor w = detail::as_matrix_operand(weight);
   Tensor y2 = Tensor::empty({x2.size(0), out_features}, {x.dtype(), x.device()});
   if (bias.defined()) detail::copy_into(y2, bias);

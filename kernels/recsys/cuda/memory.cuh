@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <set>
 #include <mutex>
 #include <tuple>
 #include <unordered_map>
@@ -124,14 +125,19 @@ class CachingDeviceAllocator {
   CachingDeviceAllocator() = default;
 
   void release_cached_locked(int device) {
+    std::set<int> synced;
     for (auto it = free_.begin(); it != free_.end();) {
       const int d = std::get<0>(it->first);
       if (device >= 0 && d != device) {
         ++it;
         continue;
       }
-      // A cached block may still be read by queued kernels: finish them before cudaFree.
-      (void)cudaStreamSynchronize(std::get<1>(it->first));
+      // A cached block may still be read by queued kernels: finish them before cudaFree. The whole
+      // device is synchronized, not the block's stream: that stream may have been destroyed since.
+      if (synced.insert(d).second) {
+        DeviceGuard guard(d);
+        (void)cudaDeviceSynchronize();
+      }
       for (void* p : it->second) {
         (void)cudaFree(p);
         stats_.bytes_cached -= std::get<2>(it->first);
