@@ -417,7 +417,7 @@ def section_model(ctx: dict) -> None:
     names = [p["name"] for p in peers]
     short = [n.replace("torch ", "").replace("+cpu", "") for n in names]
     header = (f"{'step':<6} {'B':>4} {'thr':>3} {'ours':>7} " + " ".join(f"{s:>18}" for s in short) +
-              f" {'ours/best':>9} {'RSS ours':>8} {'RSS best':>8}")
+              f" {'ours/best':>9} {'RSS ours':>11} {'RSS best':>11}")
     print(header)
     print("-" * len(header))
     goals, ratios = [], {}
@@ -428,18 +428,19 @@ def section_model(ctx: dict) -> None:
             best = max((n for n in names if theirs[n]), key=lambda n: theirs[n], default=None)
             ratio = ours / theirs[best] if ours and best else None
             ratios[(mode, batch, threads)] = ratio
-            rss_ours = median("ours", mode, batch, threads, "peak_rss_mib")
-            rss_best = median(best, mode, batch, threads, "peak_rss_mib") if best else None
+            def rss(name):  # peak RSS, and in brackets how much of it the run added to the loaded program
+                if not name or (name, mode, batch, threads) not in results:
+                    return "-"
+                peak = median(name, mode, batch, threads, "peak_rss_mib")
+                return f"{peak:.0f} ({peak - median(name, mode, batch, threads, 'rss_before_steps_mib'):.0f})"
             print(f"{mode:<6} {batch:>4} {threads:>3} {fmt(ours, '7.0f')} " +
                   " ".join(f"{fmt(theirs[n], '18.0f')}" for n in names) +
-                  f" {fmt(ratio, '9.2f')} {fmt(rss_ours, '8.0f')} {fmt(rss_best, '8.0f')}")
+                  f" {fmt(ratio, '9.2f')} {rss('ours'):>11} {rss(best):>11}")
             allocs = [r["steady_system_allocations"] for r in results[("ours", mode, batch, threads)]]
             if any(allocs):
                 goals.append(f"{mode} B={batch} threads={threads}: {max(allocs)} system allocations after warm-up (goal 0)")
-    print("best: the faster of each PyTorch's stock and tuned runs and of all installs; RSS in MiB "
-          "(PyTorch's includes ~{:.0f} MiB of interpreter and libraries before the first step)".format(
-              statistics.median(r["rss_before_steps_mib"] for k, runs in results.items() if k[0] != "ours" for r in runs)
-              if peers else 0))
+    print("best: the fastest PyTorch run (stock or tuned, any install); RSS: peak resident MiB of the process, in "
+          "brackets what the steps added to it after the model and data were built")
 
     print("\ngoals (issue 7):")
     for batch in (32, 256):
