@@ -1,6 +1,7 @@
 // tools/recsys/run_folder.hpp — the folder a `recsys train` run writes (config, metrics, history, curves, model, per-unit results) and reads back.
 #pragma once
 
+#include <charconv>
 #include <chrono>
 #include <ctime>
 #include <filesystem>
@@ -146,14 +147,9 @@ struct UnitTable {
           continue;
         }
         double v = 0;
-        std::size_t used = 0;
-        try {
-          v = std::stod(text, &used);
-        } catch (const std::exception&) {
-          used = 0;
-        }
-        RECSYS_CHECK(used == text.size() && used > 0, "'", path.string(), "' data row ", r + 1, " column ", col.name(),
-                     " holds '", text, "', not a number");
+        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+        RECSYS_CHECK(ec == std::errc() && end == text.data() + text.size() && !text.empty(), "'", path.string(),
+                     "' data row ", r + 1, " column ", col.name(), " holds '", text, "', not a number");
         u.values.back().push_back(v);
       }
     }
