@@ -26,7 +26,7 @@ TEST_CASE("a tensor used twice receives the sum of both paths (diamond)") {
   check_close(x.grad(), {36.0});
 }
 
-TEST_CASE("gradients accumulate across backward calls; zero_grad keeps the buffer") {
+TEST_CASE("gradients accumulate across backward calls, and zero_grad keeps the buffer") {
   Tensor w = tensor({1.f, 2.f});
   w.set_requires_grad();
   sum(w * 2.0).backward();

@@ -42,7 +42,7 @@ TEST_CASE("a repeated training step reaches a steady state with no cudaMalloc an
   CHECK(after.peak_bytes_in_use >= after.bytes_in_use);
 }
 
-TEST_CASE("bytes in use follow tensors' lifetimes; empty_cache returns cached blocks") {
+TEST_CASE("bytes in use follow tensors' lifetimes, and empty_cache returns cached blocks") {
   const AllocatorStats s0 = cuda::memory_stats();
   {
     const Tensor t = empty({1000, 1000}, kGpu);  // 4 MB, a class of its own

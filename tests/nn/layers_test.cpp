@@ -116,7 +116,7 @@ TEST_CASE("Dropout: identity in eval mode, seeded masks in training") {
   CHECK_THROWS_WITH_AS(nn::Dropout(1.0), "Dropout: rate must be in [0, 1), got 1", Error);
 }
 
-TEST_CASE("LSTM forward_with_state exposes the final states; return_sequences selects the output") {
+TEST_CASE("LSTM forward_with_state exposes the final states, and return_sequences selects the output") {
   manual_seed(7);
   nn::LSTM seq(3, 5, {.return_sequences = true});
   Generator g(8);

@@ -63,7 +63,7 @@ TEST_CASE("named_parameters: stable dotted names, depth first") {
   CHECK(recsys::testing::bitwise_equal(again.named_parameters()[2].second, named[2].second));
 }
 
-TEST_CASE("train/eval reaches every child; to(dtype) keeps parameters trainable") {
+TEST_CASE("train/eval reaches every child, and to(dtype) keeps parameters trainable") {
   nn::Sequential net(nn::Dense(3, 2), nn::Dense(2, 1));
   net.eval();
   CHECK_FALSE(net.is_training());

@@ -199,7 +199,7 @@ TEST_CASE("lstm gradcheck: only some inputs require grad") {
   }
 }
 
-TEST_CASE("lstm: no-grad forward equals the recorded forward; retain_graph gives the same gradients twice") {
+TEST_CASE("lstm: no-grad forward equals the recorded forward, and retain_graph gives the same gradients twice") {
   Generator gen(7);
   const std::int64_t B = 4, T = 5, I = 3, H = 7;
   const Tensor x = param({B, T, I}, gen), w_ih = param({I, 4 * H}, gen), w_hh = param({H, 4 * H}, gen);

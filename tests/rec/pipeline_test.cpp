@@ -131,7 +131,7 @@ TEST_CASE("rec pipeline: the review classifier and the sequence ranker classify 
   CHECK(q.accuracy > majority - 0.02);
 }
 
-TEST_CASE("rec pipeline: MovieLens 5% sample: train, save, reload, recommend; MF below the item-mean RMSE") {
+TEST_CASE("rec pipeline: MovieLens 5% sample: train, save, reload, recommend, and MF is below the item-mean RMSE") {
   const std::string dir = recsys::testing::shared_data("movielens-ml-latest-small");
   if (dir.empty()) return;
   const rec::Dataset sample = rec::load_movielens(dir).sample_users(0.05, 1);

@@ -119,7 +119,7 @@ TEST_CASE("tools text table: aligned columns, numbers to the right") {
   CHECK(display_width("Amélie") == 6);
 }
 
-TEST_CASE("tools run folder: per-unit tables round-trip; bad cells name row and column") {
+TEST_CASE("tools run folder: per-unit tables round-trip, and bad cells name row and column") {
   Scratch s("units");
   UnitTable t;
   t.key_names = {"user_id"};
