@@ -1,0 +1,100 @@
+// recsys/cpu/embedding_conv1d.hpp — conv1d over an embedding lookup, per vocabulary row: the id check, the weight permute, the tap gather-add and its scatter-add.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+
+#include "recsys/core/parallel.hpp"
+
+namespace recsys::cpu {
+
+/// The position of the first id outside [0, vocab), or -1 when all are valid. A min reduction, so
+/// any thread split reports the same position.
+template <class Id>
+std::int64_t embedding_conv1d_first_bad_id(const Id* ids, std::int64_t n, std::int64_t vocab) {
+  std::int64_t first_bad = n;
+#pragma omp parallel for schedule(static) reduction(min : first_bad) if (n >= kParallelGrain)
+  for (std::int64_t i = 0; i < n; ++i) {
+    const auto id = static_cast<std::int64_t>(ids[i]);
+    if (id < 0 || id >= vocab) first_bad = std::min(first_bad, i);
+  }
+  return first_bad == n ? -1 : first_bad;
+}
+
+/// w: (K, C, F) → w_cat: (C, K·F), w_cat[c, k·F + f] = w[k, c, f]: all taps side by side, so the
+/// per-row products of every tap are one GEMM (E · w_cat) and the table gradient another (G · w_catᵀ).
+template <class T>
+void embedding_conv1d_permute_weight(const T* __restrict w, std::int64_t kernel, std::int64_t channels,
+                                     std::int64_t filters, T* __restrict w_cat) {
+  for (std::int64_t c = 0; c < channels; ++c)
+    for (std::int64_t k = 0; k < kernel; ++k)
+      std::copy(w + (k * channels + c) * filters, w + (k * channels + c + 1) * filters,
+                w_cat + (c * kernel + k) * filters);
+}
+
+/// Sizes of one call: ids (batch, t_in); output (batch, t_out, filters); tap k of output step t
+/// reads input step t·stride + k - pad_left, and a step outside [0, t_in) is zero padding.
+struct EmbeddingConv1dShape {
+  std::int64_t batch = 0, t_in = 0, t_out = 0, kernel = 0, filters = 0, stride = 1, pad_left = 0, vocab = 0;
+};
+
+/// out[b, t, :] = bias + Σ_k table[ids[b, t·s + k - pad], k, :]; table: (vocab, K, F) holds E · W_k for
+/// every row; bias may be null. Threads split the output rows, and each row adds its taps in order
+/// k = 0, 1, ..., so the result does not depend on the thread count. ids must be in range.
+template <class Id, class T>
+void embedding_conv1d_gather(const EmbeddingConv1dShape& g, const Id* ids, const T* table, const T* bias,
+                             T* out) {
+  const std::int64_t rows = g.batch * g.t_out, F = g.filters, KF = g.kernel * g.filters;
+#pragma omp parallel for schedule(static) if (rows * KF >= kParallelGrain)
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const std::int64_t b = r / g.t_out, t = r - b * g.t_out;
+    const Id* row_ids = ids + b * g.t_in;
+    T* __restrict y = out + r * F;
+    if (bias != nullptr) {
+      std::copy(bias, bias + F, y);
+    } else {
+      std::fill(y, y + F, T(0));
+    }
+    for (std::int64_t k = 0; k < g.kernel; ++k) {
+      const std::int64_t j = t * g.stride + k - g.pad_left;
+      if (j < 0 || j >= g.t_in) continue;
+      const T* __restrict src = table + static_cast<std::int64_t>(row_ids[j]) * KF + k * F;
+#pragma omp simd
+      for (std::int64_t f = 0; f < F; ++f) y[f] += src[f];
+    }
+  }
+}
+
+/// The gather's adjoint: grad_table[v, k, :] = Σ over output steps (b, t) whose tap k reads id v of
+/// grad_out[b, t, :]. Threads split the F columns (blocks of 16, a cache line of floats), never the
+/// positions: every thread walks all positions in order and adds into its own columns, so each
+/// element sums its terms in position order whatever the thread count (bitwise reproducible), there
+/// are no racing adds, and a hot id (padding) is spread over all threads. grad_out is read once, in
+/// order; the random reads and writes land in grad_table (vocab·K·F, cache-sized for real vocabularies).
+template <class Id, class T>
+void embedding_conv1d_scatter(const EmbeddingConv1dShape& g, const Id* ids, const T* grad_out, T* grad_table) {
+  const std::int64_t F = g.filters, KF = g.kernel * g.filters, rows = g.batch * g.t_out;
+  const bool parallel = rows * KF >= kParallelGrain;
+  const std::int64_t threads = parallel ? num_threads() : 1;
+  const std::int64_t width = std::max<std::int64_t>(16, ((F + threads - 1) / threads + 15) / 16 * 16);
+  const std::int64_t blocks = (F + width - 1) / width;
+#pragma omp parallel for schedule(static) if (parallel && blocks > 1)
+  for (std::int64_t blk = 0; blk < blocks; ++blk) {
+    const std::int64_t c0 = blk * width, c1 = std::min(F, c0 + width);
+    for (std::int64_t v = 0; v < g.vocab * g.kernel; ++v) std::fill(grad_table + v * F + c0, grad_table + v * F + c1, T(0));
+    for (std::int64_t r = 0; r < rows; ++r) {
+      const std::int64_t b = r / g.t_out, t = r - b * g.t_out;
+      const Id* row_ids = ids + b * g.t_in;
+      const T* __restrict src = grad_out + r * F;
+      for (std::int64_t k = 0; k < g.kernel; ++k) {
+        const std::int64_t j = t * g.stride + k - g.pad_left;
+        if (j < 0 || j >= g.t_in) continue;
+        T* __restrict dst = grad_table + static_cast<std::int64_t>(row_ids[j]) * KF + k * F;
+#pragma omp simd
+        for (std::int64_t c = c0; c < c1; ++c) dst[c] += src[c];
+      }
+    }
+  }
+}
+
+}  // namespace recsys::cpu
