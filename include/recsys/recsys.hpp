@@ -17,6 +17,7 @@
 #include "recsys/ops/loss.hpp"
 #include "recsys/ops/embedding.hpp"
 #include "recsys/ops/conv1d.hpp"
+#include "recsys/ops/embedding_conv1d.hpp"
 #include "recsys/ops/maxpool1d.hpp"
 #include "recsys/ops/lstm.hpp"
 #include "recsys/ops/dropout.hpp"

@@ -4,15 +4,41 @@
 #include <cstddef>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 
+#include "recsys/nn/activation.hpp"
+#include "recsys/nn/conv1d.hpp"
+#include "recsys/nn/embedding.hpp"
 #include "recsys/nn/module.hpp"
+#include "recsys/ops/embedding_conv1d.hpp"
 
 namespace recsys::nn {
+
+namespace sequential_detail {
+// Conv1D keeps its options private and has no accessor yet; the fusion below needs its stride,
+// padding and activation. An explicit instantiation is exempt from access checking ([temp.spec]),
+// so it can name &Conv1D::options_ and hand the pointer out through a friend. To be replaced by a
+// public Conv1D::options() accessor.
+template <class Tag, typename Tag::type Member>
+struct ExposeMember {
+  friend typename Tag::type exposed_member(Tag) { return Member; }
+};
+struct Conv1DOptionsTag {
+  using type = Conv1DOptions Conv1D::*;
+  friend type exposed_member(Conv1DOptionsTag);
+};
+template struct ExposeMember<Conv1DOptionsTag, &Conv1D::options_>;
+
+inline const Conv1DOptions& conv1d_options(const Conv1D& conv) { return conv.*exposed_member(Conv1DOptionsTag{}); }
+}  // namespace sequential_detail
 
 /// Applies its layers in order. The layer types are template arguments, so the whole network is one
 /// type and forward() is a chain of direct calls the compiler can inline:
 ///   nn::Sequential model(nn::Embedding(1000, 128), nn::Conv1D(128, 128, 3, {.activation = Activation::relu}), ...);
+/// An Embedding directly followed by a Conv1D runs as one embedding_conv1d (per vocabulary row when
+/// that is cheaper; same results up to rounding) unless set_fuse_embedding_conv(false) or
+/// RECSYS_FUSE_EMBEDDING_CONV=0 turned the fusion off.
 template <class... Layers>
 class Sequential : public Module {
   static_assert(sizeof...(Layers) > 0, "Sequential needs at least one layer");
@@ -42,8 +68,26 @@ class Sequential : public Module {
     if constexpr (I == sizeof...(Layers)) {
       return x;
     } else {
+      if constexpr (I + 1 < sizeof...(Layers)) {
+        using Layer = std::tuple_element_t<I, std::tuple<Layers...>>;
+        using Next = std::tuple_element_t<I + 1, std::tuple<Layers...>>;
+        if constexpr (std::is_same_v<Layer, Embedding> && std::is_same_v<Next, Conv1D>) {
+          // Only (batch, time) ids can be fused; anything else keeps the layers' own paths (and errors).
+          if (fuse_embedding_conv_enabled() && x.defined() && x.dim() == 2 && !x.is_floating_point())
+            return forward_from<I + 2>(embedding_then_conv(std::get<I>(layers_), std::get<I + 1>(layers_), x));
+        }
+      }
       return forward_from<I + 1>(std::get<I>(layers_).forward(x));
     }
+  }
+
+  /// Embedding then Conv1D (with its activation), as one op: embedding_conv1d picks the fused or the
+  /// composed form by its cost rule.
+  static Tensor embedding_then_conv(const Embedding& emb, const Conv1D& conv, const Tensor& ids) {
+    const Conv1DOptions& o = sequential_detail::conv1d_options(conv);
+    return apply_activation(
+        embedding_conv1d(ids, emb.embeddings(), conv.kernel(), conv.bias(), o.stride, o.padding, emb.padding_idx()),
+        o.activation);
   }
 
   std::tuple<Layers...> layers_;
