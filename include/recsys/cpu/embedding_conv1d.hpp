@@ -3,8 +3,10 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 
 #include "recsys/core/parallel.hpp"
+#include "recsys/cpu/cpu_features.hpp"
 
 namespace recsys::cpu {
 
@@ -38,15 +40,14 @@ struct EmbeddingConv1dShape {
   std::int64_t batch = 0, t_in = 0, t_out = 0, kernel = 0, filters = 0, stride = 1, pad_left = 0, vocab = 0;
 };
 
-/// out[b, t, :] = bias + Σ_k table[ids[b, t·s + k - pad], k, :]; table: (vocab, K, F) holds E · W_k for
-/// every row; bias may be null. Threads split the output rows, and each row adds its taps in order
-/// k = 0, 1, ..., so the result does not depend on the thread count. ids must be in range.
+namespace embedding_conv1d_detail {
+
+/// Output rows [r0, r1) of the gather (see embedding_conv1d_gather).
 template <class Id, class T>
-void embedding_conv1d_gather(const EmbeddingConv1dShape& g, const Id* ids, const T* table, const T* bias,
-                             T* out) {
-  const std::int64_t rows = g.batch * g.t_out, F = g.filters, KF = g.kernel * g.filters;
-#pragma omp parallel for schedule(static) if (rows * KF >= kParallelGrain)
-  for (std::int64_t r = 0; r < rows; ++r) {
+[[gnu::always_inline]] inline void gather_rows(const EmbeddingConv1dShape& g, const Id* ids, const T* table,
+                                               const T* bias, T* out, std::int64_t r0, std::int64_t r1) {
+  const std::int64_t F = g.filters, KF = g.kernel * g.filters;
+  for (std::int64_t r = r0; r < r1; ++r) {
     const std::int64_t b = r / g.t_out, t = r - b * g.t_out;
     const Id* row_ids = ids + b * g.t_in;
     T* __restrict y = out + r * F;
@@ -55,6 +56,8 @@ void embedding_conv1d_gather(const EmbeddingConv1dShape& g, const Id* ids, const
     } else {
       std::fill(y, y + F, T(0));
     }
+    // Tap by tap over a row that stays in L1; summing all taps in registers per element measured
+    // slower (GCC turns the pointer table into gathers).
     for (std::int64_t k = 0; k < g.kernel; ++k) {
       const std::int64_t j = t * g.stride + k - g.pad_left;
       if (j < 0 || j >= g.t_in) continue;
@@ -65,6 +68,104 @@ void embedding_conv1d_gather(const EmbeddingConv1dShape& g, const Id* ids, const
   }
 }
 
+/// Columns [c0, c1) of the scatter, over all positions in order (see embedding_conv1d_scatter).
+template <class Id, class T>
+[[gnu::always_inline]] inline void scatter_columns(const EmbeddingConv1dShape& g, const Id* ids, const T* grad_out,
+                                                   T* grad_table, std::int64_t c0, std::int64_t c1) {
+  const std::int64_t F = g.filters, KF = g.kernel * g.filters, rows = g.batch * g.t_out;
+  for (std::int64_t v = 0; v < g.vocab * g.kernel; ++v) std::fill(grad_table + v * F + c0, grad_table + v * F + c1, T(0));
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const std::int64_t b = r / g.t_out, t = r - b * g.t_out;
+    const Id* row_ids = ids + b * g.t_in;
+    const T* __restrict src = grad_out + r * F;
+    for (std::int64_t k = 0; k < g.kernel; ++k) {
+      const std::int64_t j = t * g.stride + k - g.pad_left;
+      if (j < 0 || j >= g.t_in) continue;
+      T* __restrict dst = grad_table + static_cast<std::int64_t>(row_ids[j]) * KF + k * F;
+#pragma omp simd
+      for (std::int64_t c = c0; c < c1; ++c) dst[c] += src[c];
+    }
+  }
+}
+
+template <class Id, class T>
+using GatherFn = void (*)(const EmbeddingConv1dShape&, const Id*, const T*, const T*, T*, std::int64_t, std::int64_t);
+template <class Id, class T>
+using ScatterFn = void (*)(const EmbeddingConv1dShape&, const Id*, const T*, T*, std::int64_t, std::int64_t);
+
+// The loops compiled for the build's baseline ISA and, for float on x86, for AVX2 and AVX-512, picked
+// at run time (as cpu/lstm.hpp does): the library needs no -march flag, yet rows of 128 floats move
+// 8 or 16 lanes at a time. Only additions happen here, so every ISA gives the same bits.
+template <class Id, class T>
+void gather_base(const EmbeddingConv1dShape& g, const Id* ids, const T* table, const T* bias, T* out, std::int64_t r0,
+                 std::int64_t r1) {
+  gather_rows(g, ids, table, bias, out, r0, r1);
+}
+template <class Id, class T>
+void scatter_base(const EmbeddingConv1dShape& g, const Id* ids, const T* grad_out, T* grad_table, std::int64_t c0,
+                  std::int64_t c1) {
+  scatter_columns(g, ids, grad_out, grad_table, c0, c1);
+}
+#if RECSYS_X86_SIMD
+template <class Id>
+RECSYS_TARGET_AVX2 void gather_avx2(const EmbeddingConv1dShape& g, const Id* ids, const float* table,
+                                    const float* bias, float* out, std::int64_t r0, std::int64_t r1) {
+  gather_rows(g, ids, table, bias, out, r0, r1);
+}
+template <class Id>
+RECSYS_TARGET_AVX512 void gather_avx512(const EmbeddingConv1dShape& g, const Id* ids, const float* table,
+                                        const float* bias, float* out, std::int64_t r0, std::int64_t r1) {
+  gather_rows(g, ids, table, bias, out, r0, r1);
+}
+template <class Id>
+RECSYS_TARGET_AVX2 void scatter_avx2(const EmbeddingConv1dShape& g, const Id* ids, const float* grad_out,
+                                     float* grad_table, std::int64_t c0, std::int64_t c1) {
+  scatter_columns(g, ids, grad_out, grad_table, c0, c1);
+}
+template <class Id>
+RECSYS_TARGET_AVX512 void scatter_avx512(const EmbeddingConv1dShape& g, const Id* ids, const float* grad_out,
+                                         float* grad_table, std::int64_t c0, std::int64_t c1) {
+  scatter_columns(g, ids, grad_out, grad_table, c0, c1);
+}
+#endif
+
+template <class Id, class T>
+GatherFn<Id, T> gather_kernel() {
+#if RECSYS_X86_SIMD
+  if constexpr (std::is_same_v<T, float>) {
+    if (simd_level() == SimdLevel::avx512) return &gather_avx512<Id>;
+    if (simd_level() == SimdLevel::avx2) return &gather_avx2<Id>;
+  }
+#endif
+  return &gather_base<Id, T>;
+}
+template <class Id, class T>
+ScatterFn<Id, T> scatter_kernel() {
+#if RECSYS_X86_SIMD
+  if constexpr (std::is_same_v<T, float>) {
+    if (simd_level() == SimdLevel::avx512) return &scatter_avx512<Id>;
+    if (simd_level() == SimdLevel::avx2) return &scatter_avx2<Id>;
+  }
+#endif
+  return &scatter_base<Id, T>;
+}
+
+}  // namespace embedding_conv1d_detail
+
+/// out[b, t, :] = bias + Σ_k table[ids[b, t·s + k - pad], k, :]; table: (vocab, K, F) holds E · W_k for
+/// every row; bias may be null. Threads split the output rows, and each row adds its taps in order
+/// k = 0, 1, ..., so the result does not depend on the thread count. ids must be in range.
+template <class Id, class T>
+void embedding_conv1d_gather(const EmbeddingConv1dShape& g, const Id* ids, const T* table, const T* bias,
+                             T* out) {
+  const std::int64_t rows = g.batch * g.t_out;
+  const auto kernel = embedding_conv1d_detail::gather_kernel<Id, T>();
+  const bool parallel = rows * g.kernel * g.filters >= kParallelGrain;
+  const std::int64_t chunks = parallel ? num_threads() : 1;
+#pragma omp parallel for schedule(static) if (parallel && chunks > 1)
+  for (std::int64_t i = 0; i < chunks; ++i) kernel(g, ids, table, bias, out, rows * i / chunks, rows * (i + 1) / chunks);
+}
+
 /// The gather's adjoint: grad_table[v, k, :] = Σ over output steps (b, t) whose tap k reads id v of
 /// grad_out[b, t, :]. Threads split the F columns (blocks of 16, a cache line of floats), never the
 /// positions: every thread walks all positions in order and adds into its own columns, so each
@@ -73,28 +174,15 @@ void embedding_conv1d_gather(const EmbeddingConv1dShape& g, const Id* ids, const
 /// order; the random reads and writes land in grad_table (vocab·K·F, cache-sized for real vocabularies).
 template <class Id, class T>
 void embedding_conv1d_scatter(const EmbeddingConv1dShape& g, const Id* ids, const T* grad_out, T* grad_table) {
-  const std::int64_t F = g.filters, KF = g.kernel * g.filters, rows = g.batch * g.t_out;
-  const bool parallel = rows * KF >= kParallelGrain;
+  const std::int64_t F = g.filters, rows = g.batch * g.t_out;
+  const auto kernel = embedding_conv1d_detail::scatter_kernel<Id, T>();
+  const bool parallel = rows * g.kernel * F >= kParallelGrain;
   const std::int64_t threads = parallel ? num_threads() : 1;
   const std::int64_t width = std::max<std::int64_t>(16, ((F + threads - 1) / threads + 15) / 16 * 16);
   const std::int64_t blocks = (F + width - 1) / width;
 #pragma omp parallel for schedule(static) if (parallel && blocks > 1)
-  for (std::int64_t blk = 0; blk < blocks; ++blk) {
-    const std::int64_t c0 = blk * width, c1 = std::min(F, c0 + width);
-    for (std::int64_t v = 0; v < g.vocab * g.kernel; ++v) std::fill(grad_table + v * F + c0, grad_table + v * F + c1, T(0));
-    for (std::int64_t r = 0; r < rows; ++r) {
-      const std::int64_t b = r / g.t_out, t = r - b * g.t_out;
-      const Id* row_ids = ids + b * g.t_in;
-      const T* __restrict src = grad_out + r * F;
-      for (std::int64_t k = 0; k < g.kernel; ++k) {
-        const std::int64_t j = t * g.stride + k - g.pad_left;
-        if (j < 0 || j >= g.t_in) continue;
-        T* __restrict dst = grad_table + static_cast<std::int64_t>(row_ids[j]) * KF + k * F;
-#pragma omp simd
-        for (std::int64_t c = c0; c < c1; ++c) dst[c] += src[c];
-      }
-    }
-  }
+  for (std::int64_t blk = 0; blk < blocks; ++blk)
+    kernel(g, ids, grad_out, grad_table, blk * width, std::min(F, (blk + 1) * width));
 }
 
 }  // namespace recsys::cpu
