@@ -47,7 +47,7 @@ inline void set_fuse_embedding_conv(bool on) { detail::fuse_embedding_conv_flag(
 /// which run at memory speed: each element added costs kEmbeddingConvGatherCost multiply-adds' time
 /// (measured ≈ 10 on Zen 5 with AVX-512; 16 leaves a margin for slower memory). Forward and backward
 /// scale alike, so one rule serves training and inference:
-///   fused  iff  vocab·C + kGatherCost·positions < positions·C.
+///   fused  iff  vocab·C + kEmbeddingConvGatherCost·positions < positions·C.
 /// For the reference model (vocab 1000, C 128, t_out 98) that is batch ≥ 12; measured on one thread, the
 /// op's forward + backward runs 0.75× as fast fused as composed at batch 8, 1.3× at 12, 2.9× at 32, 12× at 256.
 inline constexpr std::int64_t kEmbeddingConvGatherCost = 16;
