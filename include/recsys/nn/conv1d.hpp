@@ -49,6 +49,7 @@ class Conv1D : public Module {
   }
   const Tensor& kernel() const { return kernel_; }
   const Tensor& bias() const { return bias_; }
+  const Conv1DOptions& options() const { return options_; }
 
  private:
   Tensor kernel_, bias_;

@@ -15,24 +15,6 @@
 
 namespace recsys::nn {
 
-namespace sequential_detail {
-// Conv1D keeps its options private and has no accessor yet; the fusion below needs its stride,
-// padding and activation. An explicit instantiation is exempt from access checking ([temp.spec]),
-// so it can name &Conv1D::options_ and hand the pointer out through a friend. To be replaced by a
-// public Conv1D::options() accessor.
-template <class Tag, typename Tag::type Member>
-struct ExposeMember {
-  friend typename Tag::type exposed_member(Tag) { return Member; }
-};
-struct Conv1DOptionsTag {
-  using type = Conv1DOptions Conv1D::*;
-  friend type exposed_member(Conv1DOptionsTag);
-};
-template struct ExposeMember<Conv1DOptionsTag, &Conv1D::options_>;
-
-inline const Conv1DOptions& conv1d_options(const Conv1D& conv) { return conv.*exposed_member(Conv1DOptionsTag{}); }
-}  // namespace sequential_detail
-
 /// Applies its layers in order. The layer types are template arguments, so the whole network is one
 /// type and forward() is a chain of direct calls the compiler can inline:
 ///   nn::Sequential model(nn::Embedding(1000, 128), nn::Conv1D(128, 128, 3, {.activation = Activation::relu}), ...);
@@ -84,7 +66,7 @@ class Sequential : public Module {
   /// Embedding then Conv1D (with its activation), as one op: embedding_conv1d picks the fused or the
   /// composed form by its cost rule.
   static Tensor embedding_then_conv(const Embedding& emb, const Conv1D& conv, const Tensor& ids) {
-    const Conv1DOptions& o = sequential_detail::conv1d_options(conv);
+    const Conv1DOptions& o = conv.options();
     return apply_activation(
         embedding_conv1d(ids, emb.embeddings(), conv.kernel(), conv.bias(), o.stride, o.padding, emb.padding_idx()),
         o.activation);
