@@ -387,7 +387,8 @@ def section_model(ctx: dict) -> None:
     peers = torch_variants(ctx)
     everyone = [{"name": "ours"}] + peers
     results: dict = {}  # (name, mode, batch, threads) -> [run results]
-    for mode, batch in MODEL_CONFIGS:
+    configs = [(m, b) for m, b in MODEL_CONFIGS if m in ctx["modes"]]
+    for mode, batch in configs:
         for threads in THREADS:
             wait_for_idle(ctx, f"model {mode} B={batch} threads={threads}")
             for rep in range(ctx["repetitions"]):
@@ -421,7 +422,7 @@ def section_model(ctx: dict) -> None:
     print(header)
     print("-" * len(header))
     goals, ratios = [], {}
-    for mode, batch in MODEL_CONFIGS:
+    for mode, batch in configs:
         for threads in THREADS:
             ours = median("ours", mode, batch, threads, "samples_per_s")
             theirs = {n: median(n, mode, batch, threads, "samples_per_s") for n in names}
@@ -436,7 +437,7 @@ def section_model(ctx: dict) -> None:
             print(f"{mode:<6} {batch:>4} {threads:>3} {fmt(ours, '7.0f')} " +
                   " ".join(f"{fmt(theirs[n], '18.0f')}" for n in names) +
                   f" {fmt(ratio, '9.2f')} {rss('ours'):>11} {rss(best):>11}")
-            allocs = [r["steady_system_allocations"] for r in results[("ours", mode, batch, threads)]]
+            allocs = [r["steady_system_allocations"] for r in results.get(("ours", mode, batch, threads), [])]
             if any(allocs):
                 goals.append(f"{mode} B={batch} threads={threads}: {max(allocs)} system allocations after warm-up (goal 0)")
     print("best: the fastest PyTorch run (stock or tuned, any install); RSS: peak resident MiB of the process, in "
@@ -445,10 +446,10 @@ def section_model(ctx: dict) -> None:
     print("\ngoals (issue 7):")
     for batch in (32, 256):
         for threads, goal in ((2, 2.0), (1, 1.5)):
-            print(f"  train B={batch}, {threads} thread(s): {fmt(ratios[('train', batch, threads)], '.2f')}× best PyTorch (goal >= {goal})")
+            print(f"  train B={batch}, {threads} thread(s): {fmt(ratios.get(('train', batch, threads)), '.2f')}× best PyTorch (goal >= {goal})")
     for batch in (32, 256):
         for threads in THREADS:
-            print(f"  infer B={batch}, {threads} thread(s): {fmt(ratios[('infer', batch, threads)], '.2f')}× best PyTorch (goal >= 2)")
+            print(f"  infer B={batch}, {threads} thread(s): {fmt(ratios.get(('infer', batch, threads)), '.2f')}× best PyTorch (goal >= 2)")
     one, two = median("ours", "train", 256, 1, "samples_per_s"), median("ours", "train", 256, 2, "samples_per_s")
     print(f"  scaling, train B=256: 2 threads {fmt(two and one and two / one, '.2f')}× 1 thread (goal >= 1.8)")
     print("  steady-state system allocations (allocator stats after warm-up): " + ("; ".join(goals) or "0 in every run (goal 0)"))
@@ -467,13 +468,15 @@ def main() -> None:
     parser.add_argument("--python", default=sys.executable, help="interpreter with numpy/torch for the BLAS runs")
     parser.add_argument("--torch-python", action="append",
                         help="interpreters whose torch the model section runs (default: --python and /usr/bin/python3)")
+    parser.add_argument("--mode", action="append", choices=("train", "infer"),
+                        help="model section: only these steps (default: both)")
     parser.add_argument("--model-steps", type=int, default=50, help="timed steps per model run")
     parser.add_argument("--model-max-seconds", type=float, default=30, help="a PyTorch model run stops timing after this")
     args = parser.parse_args()
     ctx = {"build_dir": args.build_dir, "repetitions": args.repetitions, "min_time": args.min_time,
            "wait_idle": args.wait_idle, "python": args.python, "idle": {},
            "torch_pythons": args.torch_python or list(dict.fromkeys([args.python, "/usr/bin/python3"])),
-           "model_steps": args.model_steps, "model_max_seconds": args.model_max_seconds}
+           "model_steps": args.model_steps, "modes": args.mode or ["train", "infer"], "model_max_seconds": args.model_max_seconds}
     print(f"# recsys vs PyTorch/BLAS — {datetime.datetime.now():%Y-%m-%d %H:%M}, {cpu_model()}, {os.cpu_count()} CPUs")
     print("command: " + " ".join([Path(sys.argv[0]).name] + sys.argv[1:]))
     for name in args.section or list(SECTIONS):

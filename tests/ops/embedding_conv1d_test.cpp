@@ -230,6 +230,96 @@ TEST_CASE("Sequential fuses Embedding then Conv1D, keeps the activation, and can
                        Error);
 }
 
+TEST_CASE("embedding_conv1d keeps its table for inference and rebuilds it when a weight changes") {
+  FuseSwitchGuard guard;
+  set_fuse_embedding_conv(true);
+  Generator g(37);
+  Tensor e = randn({40, 16}, g), w = randn({3, 16, 8}, g), b = randn({8}, g);
+  Tensor ids = randint(0, 40, {6, 12}, g);
+  EmbeddingConvTableCache cache;
+  auto cached = [&](const Tensor& x) {
+    NoGradGuard no_grad;
+    return embedding_conv1d(x, e, w, b, 1, "valid", -1, EmbeddingConvPath::automatic, &cache);
+  };
+  auto uncached_fused = [&](const Tensor& x) {
+    return embedding_conv1d(x, e, w, b, 1, "valid", -1, EmbeddingConvPath::fused);
+  };
+  CHECK(cache.bytes() == 0);
+  const Tensor first = cached(ids);
+  CHECK(bitwise_equal(first, uncached_fused(ids)));  // the same table, the same gather
+  CHECK(cache.stats().builds == 1);
+  CHECK(cache.stats().hits == 0);
+  CHECK(cache.bytes() == (40 * 16 + 3 * 16 * 8 + 40 * 3 * 8) * 4);
+  CHECK(bitwise_equal(cached(ids), first));
+  CHECK(cache.stats().hits == 1);
+  CHECK(cache.stats().builds == 1);
+
+  // With a kept table the fused form is the cheaper one even for one short sequence.
+  Tensor one = ids.slice(0, 0, 1).slice(1, 0, 4).contiguous();
+  REQUIRE_FALSE(embedding_conv1d_prefers_fused(40, 16, 2));
+  CHECK(bitwise_equal(cached(one), uncached_fused(one)));
+  CHECK(cache.stats().hits == 2);
+
+  // A write through the data pointer (no op, no version bump) is still seen: the bytes differ.
+  e.data<float>()[5 * 16 + 3] += 1.0f;
+  const Tensor after_e = cached(ids);
+  CHECK(cache.stats().builds == 2);
+  CHECK(bitwise_equal(after_e, uncached_fused(ids)));
+  CHECK_FALSE(bitwise_equal(after_e, first));
+  w.data<float>()[0] -= 0.5f;
+  CHECK(bitwise_equal(cached(ids), uncached_fused(ids)));
+  CHECK(cache.stats().builds == 3);
+  // The bias is added in the gather, so changing it needs no new table.
+  b.data<float>()[1] = 7.0f;
+  CHECK(bitwise_equal(cached(ids), uncached_fused(ids)));
+  CHECK(cache.stats().builds == 3);
+
+  // A call that records gradients never uses (or fills) the cache, and computes with its own table.
+  Tensor el = e.clone().set_requires_grad();
+  const Tensor y = embedding_conv1d(ids, el, w, b, 1, "valid", -1, EmbeddingConvPath::automatic, &cache);
+  CHECK(y.requires_grad());
+  CHECK(cache.stats().builds == 3);
+  CHECK(cache.stats().hits == 3);
+
+  // Copies start empty; clear() empties.
+  EmbeddingConvTableCache copy = cache;
+  CHECK(copy.bytes() == 0);
+  cache.clear();
+  CHECK(cache.bytes() == 0);
+  CHECK(bitwise_equal(cached(ids), uncached_fused(ids)));
+  CHECK(cache.stats().builds == 4);
+}
+
+TEST_CASE("Sequential inference reuses the embedding-conv table until an optimizer step changes the weights") {
+  FuseSwitchGuard guard;
+  set_fuse_embedding_conv(true);
+  manual_seed(38);
+  auto model = nn::Sequential(nn::Embedding(60, 32, 0), nn::Conv1D(32, 12, 3, {.activation = nn::Activation::relu}),
+                              nn::MaxPool1D(2), nn::LSTM(12, 4), nn::Dense(4, 1, nn::Activation::sigmoid));
+  Generator g(39);
+  Tensor ids = randint(0, 60, {4, 20}, g);  // 72 positions for 60 rows: uncached, the composition
+  Tensor labels = tensor({0.f, 1.f, 1.f, 0.f}, {4, 1});
+  auto predict = [&] {
+    NoGradGuard no_grad;
+    return model(ids);
+  };
+  auto fresh = [&] {  // what a model without a kept table computes: the same layers, fused per row
+    Tensor y = embedding_conv1d(ids, model.get<0>().embeddings(), model.get<1>().kernel(), model.get<1>().bias(), 1,
+                                "valid", 0, EmbeddingConvPath::fused);
+    return model.get<4>()(model.get<3>()(model.get<2>()(relu(y))));
+  };
+  const Tensor before = predict();
+  CHECK(bitwise_equal(before, fresh()));
+  CHECK(bitwise_equal(predict(), before));
+  optim::Adam opt(model.parameters(), {.lr = 0.05});
+  opt.zero_grad();
+  binary_cross_entropy(model(ids), labels).backward();
+  opt.step();
+  const Tensor after = predict();
+  CHECK_FALSE(bitwise_equal(after, before));
+  CHECK(bitwise_equal(after, fresh()));
+}
+
 TEST_CASE("embedding_conv1d errors name the op and the shapes") {
   const Tensor e = hand_e(), w = hand_w(), ids = tensor({0, 2, 2, 1}, {1, 4});
   const auto fused = EmbeddingConvPath::fused;

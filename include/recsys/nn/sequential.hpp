@@ -20,7 +20,8 @@ namespace recsys::nn {
 ///   nn::Sequential model(nn::Embedding(1000, 128), nn::Conv1D(128, 128, 3, {.activation = Activation::relu}), ...);
 /// An Embedding directly followed by a Conv1D runs as one embedding_conv1d (per vocabulary row when
 /// that is cheaper; same results up to rounding) unless set_fuse_embedding_conv(false) or
-/// RECSYS_FUSE_EMBEDDING_CONV=0 turned the fusion off.
+/// RECSYS_FUSE_EMBEDDING_CONV=0 turned the fusion off. Forwards that record no gradient (inference)
+/// keep that op's per-vocabulary table while the two layers' weights stay unchanged.
 template <class... Layers>
 class Sequential : public Module {
   static_assert(sizeof...(Layers) > 0, "Sequential needs at least one layer");
@@ -56,7 +57,7 @@ class Sequential : public Module {
         if constexpr (std::is_same_v<Layer, Embedding> && std::is_same_v<Next, Conv1D>) {
           // Only (batch, time) ids can be fused; anything else keeps the layers' own paths (and errors).
           if (fuse_embedding_conv_enabled() && x.defined() && x.dim() == 2 && !x.is_floating_point())
-            return forward_from<I + 2>(embedding_then_conv(std::get<I>(layers_), std::get<I + 1>(layers_), x));
+            return forward_from<I + 2>(embedding_then_conv(std::get<I>(layers_), std::get<I + 1>(layers_), x, conv_table_cache_));
         }
       }
       return forward_from<I + 1>(std::get<I>(layers_).forward(x));
@@ -65,14 +66,16 @@ class Sequential : public Module {
 
   /// Embedding then Conv1D (with its activation), as one op: embedding_conv1d picks the fused or the
   /// composed form by its cost rule.
-  static Tensor embedding_then_conv(const Embedding& emb, const Conv1D& conv, const Tensor& ids) {
+  static Tensor embedding_then_conv(const Embedding& emb, const Conv1D& conv, const Tensor& ids,
+                                    EmbeddingConvTableCache& cache) {
     const Conv1DOptions& o = conv.options();
-    return apply_activation(
-        embedding_conv1d(ids, emb.embeddings(), conv.kernel(), conv.bias(), o.stride, o.padding, emb.padding_idx()),
-        o.activation);
+    return apply_activation(embedding_conv1d(ids, emb.embeddings(), conv.kernel(), conv.bias(), o.stride, o.padding,
+                                             emb.padding_idx(), EmbeddingConvPath::automatic, &cache),
+                            o.activation);
   }
 
   std::tuple<Layers...> layers_;
+  EmbeddingConvTableCache conv_table_cache_;  // used when an Embedding is followed by a Conv1D
 };
 
 }  // namespace recsys::nn

@@ -5,6 +5,9 @@
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <mutex>
 #include <string_view>
 
 #include "recsys/autograd/function.hpp"
@@ -55,6 +58,81 @@ inline bool embedding_conv1d_prefers_fused(std::int64_t vocab, std::int64_t chan
   return vocab * channels + kEmbeddingConvGatherCost * positions < positions * channels;
 }
 
+/// Keeps embedding_conv1d's per-vocabulary-row table (E · W_k for every row and tap) between calls
+/// that record no gradient — inference, serving, validation — so such a call pays only the gather.
+/// The table is reused only while the embedding and conv weights hold exactly the bytes it was built
+/// from: the cache keeps a copy of both and compares it on every call (for the reference model that
+/// compare reads 0.7 MB, about a hundredth of the time the table's GEMM takes), so weights changed in
+/// any way — an optimizer step, a load, a write through data() — are noticed without version counters.
+/// Concurrent forwards share one immutable snapshot under a mutex. Copying a cache gives an empty one
+/// (a copied model builds its own table).
+class EmbeddingConvTableCache {
+ public:
+  /// Tables larger than this are not kept (the copy and the table would dwarf the model).
+  static constexpr std::int64_t kMaxTableBytes = std::int64_t{256} << 20;
+
+  struct Stats {
+    std::uint64_t hits = 0;    // calls that reused the table
+    std::uint64_t builds = 0;  // calls that built (and kept) a new one
+  };
+
+  EmbeddingConvTableCache() = default;
+  EmbeddingConvTableCache(const EmbeddingConvTableCache&) {}
+  EmbeddingConvTableCache& operator=(const EmbeddingConvTableCache& other) {
+    if (this != &other) clear();
+    return *this;
+  }
+
+  Stats stats() const {
+    const std::lock_guard lock(mu_);
+    return stats_;
+  }
+  /// Bytes held: the table and the two weight copies (0 when empty).
+  std::int64_t bytes() const {
+    const std::lock_guard lock(mu_);
+    if (!entry_) return 0;
+    return static_cast<std::int64_t>(entry_->e.nbytes() + entry_->w.nbytes() + entry_->table.nbytes());
+  }
+  void clear() {
+    const std::lock_guard lock(mu_);
+    entry_.reset();
+  }
+
+  /// The kept table when e and w (contiguous) equal the weights it was built from, else undefined.
+  Tensor find(const Tensor& e, const Tensor& w) {
+    std::shared_ptr<const Entry> entry;
+    {
+      const std::lock_guard lock(mu_);
+      entry = entry_;
+    }
+    if (!entry || !same_bytes(entry->e, e) || !same_bytes(entry->w, w)) return {};
+    const std::lock_guard lock(mu_);
+    ++stats_.hits;
+    return entry->table;
+  }
+
+  /// Keeps `table`, built from e and w, with copies of both to compare later calls against.
+  void store(const Tensor& e, const Tensor& w, const Tensor& table) {
+    auto entry = std::make_shared<const Entry>(Entry{e.clone(), w.clone(), table});
+    const std::lock_guard lock(mu_);
+    entry_ = std::move(entry);
+    ++stats_.builds;
+  }
+
+ private:
+  struct Entry {
+    Tensor e, w, table;
+  };
+  static bool same_bytes(const Tensor& kept, const Tensor& now) {
+    return kept.dtype() == now.dtype() && kept.shape() == now.shape() &&
+           std::memcmp(kept.raw_data(), now.raw_data(), now.nbytes()) == 0;
+  }
+
+  mutable std::mutex mu_;
+  std::shared_ptr<const Entry> entry_;
+  Stats stats_;
+};
+
 /// conv1d(embedding(embedding_weight, ids, padding_idx), conv_weight, conv_bias, stride, padding) in one
 /// op. ids: (batch, time) int32/int64; embedding_weight: (vocab, C); conv_weight: (kernel_size, C,
 /// filters); conv_bias: (filters) or undefined → (batch, time_out, filters), padding "valid" or "same"
@@ -63,10 +141,15 @@ inline bool embedding_conv1d_prefers_fused(std::int64_t vocab, std::int64_t chan
 /// G_k per row and takes dW_k = Eᵀ · G_k and dE = Σ_k G_k · W_kᵀ. Same maths as the composition, other
 /// rounding. Row padding_idx is read like any other and never receives a gradient. CUDA tensors
 /// always take the composition.
+///
+/// With a `cache`, a call that records no gradient keeps the table for the next such call and reuses
+/// it while the two weights are unchanged (EmbeddingConvTableCache); the automatic path then always
+/// takes the fused form, because a kept table makes it the cheaper one at any batch size.
 inline Tensor embedding_conv1d(const Tensor& ids, const Tensor& embedding_weight, const Tensor& conv_weight,
                                const Tensor& conv_bias = {}, std::int64_t stride = 1,
                                std::string_view padding = "valid", std::int64_t padding_idx = -1,
-                               EmbeddingConvPath path = EmbeddingConvPath::automatic) {
+                               EmbeddingConvPath path = EmbeddingConvPath::automatic,
+                               EmbeddingConvTableCache* cache = nullptr) {
   constexpr const char* op = "embedding_conv1d";
   detail::check_defined(op, "ids", ids);
   RECSYS_CHECK(!ids.is_floating_point(), op, ": ids must be int32 or int64, got ", ids.dtype());
@@ -112,9 +195,13 @@ inline Tensor embedding_conv1d(const Tensor& ids, const Tensor& embedding_weight
   }
 
   const std::int64_t positions = batch * g.t_out;
+  const bool record = autograd::should_record(E, W, conv_bias);
+  const bool use_cache = cache != nullptr && !record &&
+                         vocab * K * F * static_cast<std::int64_t>(E.itemsize()) <= EmbeddingConvTableCache::kMaxTableBytes;
   bool fused = E.device().is_cpu() && positions > 0;
   if (path == EmbeddingConvPath::automatic)
-    fused = fused && fuse_embedding_conv_enabled() && embedding_conv1d_prefers_fused(vocab, C, positions);
+    fused = fused && fuse_embedding_conv_enabled() &&
+            (use_cache || embedding_conv1d_prefers_fused(vocab, C, positions));
   else if (path == EmbeddingConvPath::composed)
     fused = false;
   if (!fused) return conv1d(embedding(E, ids, padding_idx), W, conv_bias, stride, padding);
@@ -122,8 +209,10 @@ inline Tensor embedding_conv1d(const Tensor& ids, const Tensor& embedding_weight
   const TensorOptions opts{E.dtype(), E.device()};
   const Tensor idc = ids.contiguous(), e = E.contiguous(), w = W.contiguous();
   const Tensor bias = conv_bias.defined() ? conv_bias.contiguous() : Tensor();
-  Tensor w_cat = Tensor::empty({C, K * F}, opts);
-  Tensor table = Tensor::empty({vocab, K, F}, opts);
+  Tensor table = use_cache ? cache->find(e, w) : Tensor();
+  const bool build_table = !table.defined();
+  Tensor w_cat = build_table ? Tensor::empty({C, K * F}, opts) : Tensor();
+  if (build_table) table = Tensor::empty({vocab, K, F}, opts);
   Tensor out = Tensor::empty({batch, g.t_out, F}, opts);
   visit_integer(ids.dtype(), op, [&]<class Id>() {
     const std::int64_t bad = cpu::embedding_conv1d_first_bad_id(idc.data<Id>(), ids.numel(), vocab);
@@ -133,24 +222,27 @@ inline Tensor embedding_conv1d(const Tensor& ids, const Tensor& embedding_weight
                   " rows (valid ids are 0..", vocab - 1, ")");
     }
     visit_floating(E.dtype(), op, [&]<class T>() {
-      cpu::embedding_conv1d_permute_weight(w.data<T>(), K, C, F, w_cat.data<T>());
-      GemmArgs<T> p;  // table (vocab × K·F) = E (vocab × C) · w_cat (C × K·F)
-      p.m = vocab;
-      p.n = K * F;
-      p.k = C;
-      p.a = e.data<T>();
-      p.lda = C;
-      p.b = w_cat.data<T>();
-      p.ldb = K * F;
-      p.c = table.data<T>();
-      p.ldc = K * F;
-      gemm_slot<T>(opts.device, p);
+      if (build_table) {
+        cpu::embedding_conv1d_permute_weight(w.data<T>(), K, C, F, w_cat.data<T>());
+        GemmArgs<T> p;  // table (vocab × K·F) = E (vocab × C) · w_cat (C × K·F)
+        p.m = vocab;
+        p.n = K * F;
+        p.k = C;
+        p.a = e.data<T>();
+        p.lda = C;
+        p.b = w_cat.data<T>();
+        p.ldb = K * F;
+        p.c = table.data<T>();
+        p.ldc = K * F;
+        gemm_slot<T>(opts.device, p);
+      }
       cpu::embedding_conv1d_gather(g, idc.data<Id>(), table.data<T>(), bias.defined() ? bias.data<T>() : nullptr,
                                    out.data<T>());
     });
   });
 
-  if (!autograd::should_record(E, W, conv_bias)) return out;
+  if (use_cache && build_table) cache->store(e, w, table);
+  if (!record) return out;
   const bool need_e = E.requires_grad(), need_w = W.requires_grad(),
              need_b = conv_bias.defined() && conv_bias.requires_grad();
   // w is saved only so an in-place change of the kernel before backward is reported, as conv1d does.
