@@ -223,6 +223,38 @@ TEST_CASE("lstm: no-grad forward equals the recorded forward, and retain_graph g
   CHECK(bitwise_equal(first, w_hh.grad()));
 }
 
+TEST_CASE("lstm inference path: chunked and whole input projections give the recorded forward's bits") {
+  // B = 64 with H = 128 projects the input 8 steps at a time (detail::kLstmInferChunkFloats), in one
+  // band (1 thread) or two bands of 32 rows (2 threads); B = 5 and B = 1 keep one GEMM over all steps.
+  Generator gen(13);
+  const std::int64_t T = 20, I = 16, H = 128;
+  const Tensor w_ih = randn({I, 4 * H}, gen) * 0.2, w_hh = randn({H, 4 * H}, gen) * 0.1;
+  const Tensor w_ih_rg = w_ih.clone().set_requires_grad(), bias = randn({4 * H}, gen) * 0.1;
+  const int saved = num_threads();
+  for (std::int64_t B : {64, 5, 1})
+    for (int threads : {1, 2})
+      for (bool state : {false, true}) {
+        INFO("B ", B, " threads ", threads, " h0/c0 ", state);
+        set_num_threads(threads);
+        const Tensor x = randn({B, T, I}, gen);
+        const Tensor h0 = state ? randn({B, H}, gen) : Tensor(), c0 = state ? randn({B, H}, gen) : Tensor();
+        const Tensor c0_before = state ? c0.clone() : Tensor();
+        const LstmResult recorded = lstm(x, w_ih_rg, w_hh, bias, h0, c0);
+        REQUIRE(recorded.output.requires_grad());
+        NoGradGuard no_grad;
+        const LstmResult inferred = lstm(x, w_ih, w_hh, bias, h0, c0);
+        CHECK(bitwise_equal(inferred.output, recorded.output));
+        CHECK(bitwise_equal(inferred.h, recorded.h));
+        CHECK(bitwise_equal(inferred.c, recorded.c));
+        const LstmResult last_only = lstm(x, w_ih, w_hh, bias, h0, c0, /*need_sequence=*/false);
+        CHECK_FALSE(last_only.output.defined());
+        CHECK(bitwise_equal(last_only.h, recorded.h));
+        CHECK(bitwise_equal(last_only.c, recorded.c));
+        if (state) CHECK(bitwise_equal(c0, c0_before));  // c0 seeds the running state, which is a copy
+      }
+  set_num_threads(saved);
+}
+
 TEST_CASE("lstm: modifying a saved input before backward is an error") {
   Generator gen(8);
   const Tensor x = param({2, 3, 2}, gen), w_ih = param({2, 8}, gen), w_hh = param({2, 8}, gen);
@@ -392,6 +424,19 @@ TEST_CASE("lstm cell kernels agree across the instruction sets this CPU has") {
     b.grad_gates = dgates.data<float>();
     b.ld_grad_gates = 4 * H;
     backward_kernel<float>(isa)(b, 0, B);
+    // The inference cell: the same c and h, bit for bit, from the same pre-activations.
+    Tensor c_run = c_prev.clone(), h_run = empty({B, H});
+    LstmCellInferArgs<float> n;
+    n.batch = B;
+    n.hidden = H;
+    n.gates = pre.data<float>();
+    n.ld_gates = 4 * H;
+    n.bias = bias.data<float>();
+    n.c = c_run.data<float>();
+    n.h = h_run.data<float>();
+    infer_kernel<float>(isa)(n, 0, B);
+    CHECK(bitwise_equal(c_run, c));
+    CHECK(bitwise_equal(h_run, h));
     results.push_back({gates, c, tc, h, dgates, dc_io});
   }
   for (std::size_t k = 1; k < results.size(); ++k)

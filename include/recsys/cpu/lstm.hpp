@@ -47,6 +47,20 @@ struct LstmCellBackwardArgs {
   std::int64_t ld_grad_gates = 0;
 };
 
+/// One time step of the inference cell: the same maths as LstmCellForwardArgs, but nothing is kept
+/// for backward, so c and h are running states updated in place and the gates are only read.
+template <class T>
+struct LstmCellInferArgs {
+  std::int64_t batch = 0, hidden = 0;
+  const T* gates = nullptr;  // (B, 4H) pre-activations less the bias, blocks i, f, g, o
+  std::int64_t ld_gates = 0;
+  const T* bias = nullptr;  // (4H)
+  T* c = nullptr;           // (B, H) contiguous: in c_{t-1}, out c_t
+  T* h = nullptr;           // (B, H) contiguous: out h_t
+  T* h_copy = nullptr;      // optional second destination for h_t (the output sequence)
+  std::int64_t ld_h_copy = 0;
+};
+
 namespace cpu {
 
 /// Below this many cell elements (batch * hidden) one step stays on one thread: forking costs more.
@@ -108,6 +122,28 @@ template <class T>
   }
 }
 
+template <class T>
+[[gnu::always_inline]] inline void infer_rows(const LstmCellInferArgs<T>& p, std::int64_t b0, std::int64_t b1) {
+  const std::int64_t H = p.hidden;
+  const T *bi = p.bias, *bf = bi + H, *bg = bf + H, *bo = bg + H;
+  for (std::int64_t b = b0; b < b1; ++b) {
+    const T* gi = p.gates + b * p.ld_gates;
+    const T *gf = gi + H, *gg = gf + H, *go = gg + H;
+    T* __restrict c = p.c + b * H;
+    T* __restrict h = p.h + b * H;
+    // The same expressions as forward_unit, so inference and training give the same bits.
+#pragma omp simd
+    for (std::int64_t j = 0; j < H; ++j) {
+      const T i = act_sigmoid(gi[j] + bi[j]), f = act_sigmoid(gf[j] + bf[j]);
+      const T g = act_tanh(gg[j] + bg[j]), o = act_sigmoid(go[j] + bo[j]);
+      const T cj = f * c[j] + i * g;
+      c[j] = cj;
+      h[j] = o * act_tanh(cj);
+    }
+    if (p.h_copy) std::copy(h, h + H, p.h_copy + b * p.ld_h_copy);
+  }
+}
+
 template <class T, bool kGradOut>
 [[gnu::always_inline]] inline void backward_rows_impl(const LstmCellBackwardArgs<T>& p, std::int64_t b0,
                                                       std::int64_t b1) {
@@ -152,6 +188,8 @@ template <class T>
 using ForwardRowsFn = void (*)(const LstmCellForwardArgs<T>&, std::int64_t, std::int64_t);
 template <class T>
 using BackwardRowsFn = void (*)(const LstmCellBackwardArgs<T>&, std::int64_t, std::int64_t);
+template <class T>
+using InferRowsFn = void (*)(const LstmCellInferArgs<T>&, std::int64_t, std::int64_t);
 
 // The same row loops compiled three times: for the baseline ISA the build targets and, on x86,
 // for AVX2 and AVX-512, chosen once at run time. The library needs no -march flag, yet the float
@@ -164,6 +202,10 @@ template <class T>
 void backward_rows_base(const LstmCellBackwardArgs<T>& p, std::int64_t b0, std::int64_t b1) {
   backward_rows(p, b0, b1);
 }
+template <class T>
+void infer_rows_base(const LstmCellInferArgs<T>& p, std::int64_t b0, std::int64_t b1) {
+  infer_rows(p, b0, b1);
+}
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define RECSYS_LSTM_X86_DISPATCH 1
@@ -174,6 +216,14 @@ void backward_rows_base(const LstmCellBackwardArgs<T>& p, std::int64_t b0, std::
 [[gnu::target("avx2,fma")]] inline void backward_rows_avx2(const LstmCellBackwardArgs<float>& p, std::int64_t b0,
                                                            std::int64_t b1) {
   backward_rows(p, b0, b1);
+}
+[[gnu::target("avx2,fma")]] inline void infer_rows_avx2(const LstmCellInferArgs<float>& p, std::int64_t b0,
+                                                        std::int64_t b1) {
+  infer_rows(p, b0, b1);
+}
+[[gnu::target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma")]] inline void infer_rows_avx512(
+    const LstmCellInferArgs<float>& p, std::int64_t b0, std::int64_t b1) {
+  infer_rows(p, b0, b1);
 }
 [[gnu::target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma")]] inline void forward_rows_avx512(
     const LstmCellForwardArgs<float>& p, std::int64_t b0, std::int64_t b1) {
@@ -220,6 +270,17 @@ ForwardRowsFn<T> forward_kernel(CellIsa isa) {
   return &forward_rows_base<T>;
 }
 template <class T>
+InferRowsFn<T> infer_kernel(CellIsa isa) {
+#if RECSYS_LSTM_X86_DISPATCH
+  if constexpr (std::is_same_v<T, float>) {
+    if (isa == CellIsa::avx512) return &infer_rows_avx512;
+    if (isa == CellIsa::avx2) return &infer_rows_avx2;
+  }
+#endif
+  (void)isa;
+  return &infer_rows_base<T>;
+}
+template <class T>
 BackwardRowsFn<T> backward_kernel(CellIsa isa) {
 #if RECSYS_LSTM_X86_DISPATCH
   if constexpr (std::is_same_v<T, float>) {
@@ -258,6 +319,15 @@ void lstm_cell_forward(const LstmCellForwardArgs<T>& p) {
   for (std::int64_t b = 0; b < p.batch; ++b) rows(p, b, b + 1);
 }
 
+/// The inference cell for one step (running c and h updated in place); rows are independent.
+template <class T>
+void lstm_cell_infer(const LstmCellInferArgs<T>& p) {
+  const lstm_detail::InferRowsFn<T> rows = lstm_detail::infer_kernel<T>(lstm_detail::best_cell_isa());
+  if (!lstm_cell_parallel(p.batch, p.hidden)) return rows(p, 0, p.batch);
+#pragma omp parallel for schedule(static)
+  for (std::int64_t b = 0; b < p.batch; ++b) rows(p, b, b + 1);
+}
+
 /// The fused cell backward for one step; rows are independent here too.
 template <class T>
 void lstm_cell_backward(const LstmCellBackwardArgs<T>& p) {
@@ -270,6 +340,11 @@ void lstm_cell_backward(const LstmCellBackwardArgs<T>& p) {
 /// Fewest batch rows worth a band of their own in lstm_row_bands.
 inline constexpr std::int64_t kLstmMinBandRows = 4;
 
+/// How many bands lstm_row_bands cuts `rows` batch rows into (one per thread, at least kLstmMinBandRows each).
+inline std::int64_t lstm_band_count(std::int64_t rows) {
+  return std::max<std::int64_t>(1, std::min<std::int64_t>(num_threads(), rows / kLstmMinBandRows));
+}
+
 /// Calls fn(r0, r1) on disjoint bands of rows [0, rows) covering them all, one band per thread.
 /// An LSTM's batch rows never interact (h_t[b] needs only h_{t-1}[b]), so a thread can carry its band
 /// through every time step with no barrier between steps. Inside a band num_threads() is 1, so the
@@ -277,7 +352,7 @@ inline constexpr std::int64_t kLstmMinBandRows = 4;
 /// (GEMM elements do not depend on their tile), so the results do not depend on the thread count.
 template <class F>
 void lstm_row_bands(std::int64_t rows, F&& fn) {
-  const std::int64_t bands = std::min<std::int64_t>(num_threads(), rows / kLstmMinBandRows);
+  const std::int64_t bands = lstm_band_count(rows);
   if (bands <= 1) return fn(std::int64_t{0}, rows);
 #pragma omp parallel for schedule(static) num_threads(static_cast<int>(bands))
   for (std::int64_t band = 0; band < bands; ++band) {

@@ -39,7 +39,7 @@ class LSTM : public Module {
 
   /// Output (as forward()) plus the final hidden and cell states; h0/c0 default to zeros.
   LstmResult forward_with_state(const Tensor& x, const Tensor& h0 = {}, const Tensor& c0 = {}) const {
-    LstmResult r = lstm(x, kernel_, recurrent_kernel_, bias_, h0, c0);
+    LstmResult r = lstm(x, kernel_, recurrent_kernel_, bias_, h0, c0, options_.return_sequences);
     if (!options_.return_sequences) r.output = r.h;
     return r;
   }

@@ -1,6 +1,7 @@
 // recsys/ops/lstm.hpp — lstm(x, w_ih, w_hh, bias, h0, c0): a whole LSTM layer over a sequence, with backward through time.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 #include "recsys/autograd/function.hpp"
@@ -68,6 +69,81 @@ LstmOperand<T> lstm_weight(const Tensor& w, bool transpose) {
   return {w.data<T>(), o.ld, o.transposed != transpose};
 }
 
+/// Gate pre-activations the inference path keeps at once, in floats (1 MiB: the chunk stays in L2
+/// between the input projection that writes it and the recurrent GEMM and cell that read it).
+inline constexpr std::int64_t kLstmInferChunkFloats = std::int64_t{1} << 18;
+/// Fewest band rows for which the inference path projects the input a chunk of steps at a time (one
+/// GEMM per step, m = rows); smaller bands keep one GEMM over all their rows and steps.
+inline constexpr std::int64_t kLstmInferChunkMinRows = 32;
+
+/// lstm() for a call that records no gradient, on the CPU: the same arithmetic as the training forward
+/// (the same bits), but nothing is kept for backward. c and h are running states updated in place and
+/// the input projection is formed a chunk of steps at a time, so the gate buffer stays in cache
+/// instead of streaming B·T·4H floats through memory three times. With `need_sequence` false the
+/// (B, T, H) output is not written and comes back undefined.
+inline LstmResult lstm_inference(const Tensor& x, const Tensor& wih, const Tensor& whh, const Tensor& bias,
+                                 const Tensor& h0, const Tensor& c0, bool need_sequence) {
+  const std::int64_t B = x.size(0), T = x.size(1), I = x.size(2), H = whh.size(0), G = 4 * H;
+  const TensorOptions opts{x.dtype(), x.device()};
+  const std::int64_t bands = cpu::lstm_band_count(B), widest = (B + bands - 1) / bands;
+  const bool chunked = B / bands >= kLstmInferChunkMinRows;
+  const std::int64_t steps = chunked ? std::clamp<std::int64_t>(kLstmInferChunkFloats / (widest * G), 1, T) : T;
+  Tensor gates = Tensor::empty({B, steps, G}, opts);
+  Tensor h = Tensor::empty({B, H}, opts);
+  Tensor c = c0.defined() ? c0.contiguous().clone() : zeros({B, H}, opts);
+  Tensor output = need_sequence ? Tensor::empty({B, T, H}, opts) : Tensor();
+  const Tensor bias_c = bias.defined() ? bias.contiguous() : zeros({G}, opts);
+  visit_floating(x.dtype(), "lstm", [&]<class Real>() {
+    const LstmOperand<Real> w_in = lstm_weight<Real>(wih, false), w_rec = lstm_weight<Real>(whh, false);
+    const Real* xp = x.data<Real>();
+    const Real* h0p = h0.defined() ? h0.data<Real>() : nullptr;
+    Real* out = need_sequence ? output.data<Real>() : nullptr;
+    cpu::lstm_row_bands(B, [&](std::int64_t r0, std::int64_t r1) {
+      const std::int64_t rows = r1 - r0;
+      Real* gp = gates.data<Real>() + r0 * steps * G;
+      Real* hp = h.data<Real>() + r0 * H;
+      LstmCellInferArgs<Real> a;
+      a.batch = rows;
+      a.hidden = H;
+      a.bias = bias_c.data<Real>();
+      a.c = c.data<Real>() + r0 * H;
+      a.h = hp;
+      a.ld_h_copy = T * H;
+      for (std::int64_t t0 = 0; t0 < T; t0 += steps) {
+        const std::int64_t n = std::min(steps, T - t0);
+        // Steps [t0, t0 + n) of the input projection. Chunked: one (rows × I)·(I × 4H) GEMM per step,
+        // step-major (n, rows, 4H). Otherwise (n = T): one GEMM over all rows and steps, row-major.
+        GemmArgs<Real> p;
+        p.m = chunked ? rows : rows * T;
+        p.n = G;
+        p.k = I;
+        p.a = xp + (r0 * T + t0) * I;
+        p.lda = chunked ? T * I : I;
+        p.stride_a = I;
+        p.b = w_in.data;
+        p.ldb = w_in.ld;
+        p.trans_b = w_in.trans;
+        p.c = gp;
+        p.ldc = G;
+        p.stride_c = rows * G;
+        p.batch = chunked ? n : 1;
+        gemm_slot<Real>(x.device(), p);
+        for (std::int64_t t = t0; t < t0 + n; ++t) {
+          Real* g = chunked ? gp + (t - t0) * rows * G : gp + t * G;
+          const std::int64_t ld = chunked ? G : T * G;
+          if (t > 0) lstm_gemm<Real>(x.device(), rows, G, H, {hp, H, false}, w_rec, g, ld, Real(1));
+          else if (h0p) lstm_gemm<Real>(x.device(), rows, G, H, {h0p + r0 * H, H, false}, w_rec, g, ld, Real(1));
+          a.gates = g;
+          a.ld_gates = ld;
+          a.h_copy = out ? out + r0 * T * H + t * H : nullptr;
+          cpu::lstm_cell_infer(a);
+        }
+      }
+    });
+  });
+  return {output, h, c};
+}
+
 inline void check_lstm_state(const char* what, const Tensor& s, std::int64_t batch, std::int64_t hidden) {
   if (!s.defined()) return;
   RECSYS_CHECK(s.dim() == 2 && s.size(0) == batch && s.size(1) == hidden, "lstm: ", what, " has shape ", s.shape(),
@@ -79,14 +155,15 @@ inline void check_lstm_state(const char* what, const Tensor& s, std::int64_t bat
 /// A whole LSTM layer over x (B, T, I), gate columns in the order i, f, g, o (as in Keras and PyTorch):
 ///   i, f, o = σ(x_t·w_ih + h_{t-1}·w_hh + bias),  g = tanh(same),  c_t = f*c_{t-1} + i*g,  h_t = o*tanh(c_t).
 /// w_ih: (I, 4H) (Keras's kernel; PyTorch's weight_ih transposed), w_hh: (H, 4H), bias: (4H) or undefined
-/// (PyTorch's b_ih + b_hh), h0 and c0: (B, H) or undefined for zeros.
+/// (PyTorch's b_ih + b_hh), h0 and c0: (B, H) or undefined for zeros. `need_sequence` false says the
+/// caller reads only h and c: a call that records no gradient then skips the output (left undefined).
 ///
 /// The input projection of all steps is one GEMM; each step adds one (B × H)·(H × 4H) GEMM and one fused
 /// pass for the gates and the cell update. Backward runs the same way in reverse, then forms the
 /// weight gradients as single GEMMs over all B·T rows. Batch rows never interact, so on the CPU each
 /// thread carries its own band of rows through every step (cpu::lstm_row_bands).
 inline LstmResult lstm(const Tensor& x, const Tensor& w_ih, const Tensor& w_hh, const Tensor& bias = {},
-                       const Tensor& h0 = {}, const Tensor& c0 = {}) {
+                       const Tensor& h0 = {}, const Tensor& c0 = {}, bool need_sequence = true) {
   detail::check_floating("lstm", "x", x);
   detail::check_dim("lstm", "x", x, 3, "(batch, time, input_size)");
   detail::check_dim("lstm", "w_ih", w_ih, 2, "(input_size, 4 * hidden_size)");
@@ -111,6 +188,11 @@ inline LstmResult lstm(const Tensor& x, const Tensor& w_ih, const Tensor& w_hh, 
   const bool need_x = x.requires_grad(), need_wih = w_ih.requires_grad(), need_whh = w_hh.requires_grad();
   const bool need_b = bias.defined() && bias.requires_grad();
   const bool need_h0 = h0.defined() && h0.requires_grad(), need_c0 = c0.defined() && c0.requires_grad();
+  if (!record && dev.is_cpu()) {
+    NoGradGuard no_grad;
+    return detail::lstm_inference(x.contiguous(), detail::as_matrix_operand(w_ih), detail::as_matrix_operand(w_hh),
+                                  bias, h0.defined() ? h0.contiguous() : Tensor(), c0, need_sequence);
+  }
 
   // Everything below works on private buffers; the one node recorded at the end covers all of it.
   NoGradGuard no_grad;
