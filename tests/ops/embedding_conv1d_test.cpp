@@ -2,6 +2,8 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -318,6 +320,60 @@ TEST_CASE("Sequential inference reuses the embedding-conv table until an optimiz
   const Tensor after = predict();
   CHECK_FALSE(bitwise_equal(after, before));
   CHECK(bitwise_equal(after, fresh()));
+}
+
+TEST_CASE("embedding_conv1d_maxpool pools during the gather with the bits of the three ops") {
+  Generator g(40);
+  Tensor e = randn({30, 16}, g), w = randn({3, 16, 24}, g), b = randn({24}, g);
+  e.select(0, 7).slice(0, 0, 4).fill_(std::numeric_limits<float>::quiet_NaN());  // NaN rows follow maxpool1d's rule
+  Tensor ids = randint(0, 30, {5, 23}, g);
+  ids.select(0, 2).slice(0, 3, 6).fill_(7);
+  const int saved = num_threads();
+  for (const char* padding : {"valid", "same"})
+    for (bool act : {true, false})
+      for (std::int64_t pool : {1, 2, 3})
+        for (std::optional<std::int64_t> pool_stride : {std::optional<std::int64_t>{}, std::optional<std::int64_t>{1}})
+          for (int threads : {1, 2}) {
+            INFO(padding, " relu ", act, " pool ", pool, " stride ", pool_stride.value_or(0), " threads ", threads);
+            set_num_threads(threads);
+            const Tensor y = embedding_conv1d(ids, e, w, b, 1, padding, -1, EmbeddingConvPath::fused);
+            const Tensor expected = maxpool1d(act ? relu(y) : y, pool, pool_stride);
+            NoGradGuard no_grad;
+            const Tensor got = embedding_conv1d_maxpool(ids, e, w, b, 1, padding, -1, act, pool, pool_stride,
+                                                        EmbeddingConvPath::fused);
+            CHECK(bitwise_equal(got, expected));
+          }
+  set_num_threads(saved);
+  // Recording gradients: the three ops, differentiable as usual.
+  Tensor el = e.clone().set_requires_grad();
+  el.detach().select(0, 7).fill_(0.5f);
+  const Tensor y = embedding_conv1d_maxpool(ids, el, w, b, 1, "valid", -1, true, 2);
+  REQUIRE(y.requires_grad());
+  CHECK(y.shape() == Shape{5, 10, 24});
+  CHECK(bitwise_equal(y, maxpool1d(relu(embedding_conv1d(ids, el, w, b)), 2)));
+  sum(y).backward();
+  CHECK(el.grad().defined());
+  // Bad pooling arguments get maxpool1d's errors, with or without gradients.
+  NoGradGuard no_grad;
+  CHECK_THROWS_WITH_AS(embedding_conv1d_maxpool(ids, e, w, b, 1, "valid", -1, true, 0), doctest::Contains("maxpool1d: pool_size must be at least 1, got 0"), Error);
+  CHECK_THROWS_WITH_AS(embedding_conv1d_maxpool(ids, e, w, b, 1, "valid", -1, true, 22),
+                       doctest::Contains("maxpool1d: input has shape [5, 21, 24], whose length 21 is shorter than pool_size 22"), Error);
+}
+
+TEST_CASE("Sequential inference pools in the gather and matches the recorded forward bit for bit") {
+  FuseSwitchGuard guard;
+  set_fuse_embedding_conv(true);
+  manual_seed(41);
+  auto model = nn::Sequential(nn::Embedding(60, 32, 0), nn::Conv1D(32, 12, 3, {.activation = nn::Activation::relu}),
+                              nn::MaxPool1D(2), nn::LSTM(12, 4), nn::Dense(4, 1, nn::Activation::sigmoid));
+  Generator g(42);
+  Tensor ids = randint(0, 60, {32, 21}, g);
+  REQUIRE(embedding_conv1d_prefers_fused(60, 32, 32 * 19));
+  const Tensor recorded = model(ids);
+  REQUIRE(recorded.requires_grad());
+  NoGradGuard no_grad;
+  CHECK(bitwise_equal(model(ids), recorded));
+  CHECK(bitwise_equal(model(ids), recorded));  // the second call reuses the kept table
 }
 
 TEST_CASE("embedding_conv1d errors name the op and the shapes") {

@@ -40,30 +40,75 @@ struct EmbeddingConv1dShape {
   std::int64_t batch = 0, t_in = 0, t_out = 0, kernel = 0, filters = 0, stride = 1, pad_left = 0, vocab = 0;
 };
 
+/// The max pooling (and ReLU before it) that embedding_conv1d_gather_maxpool applies on the fly:
+/// pooled row q covers convolution steps [q·stride, q·stride + size).
+struct EmbeddingConv1dPool {
+  std::int64_t size = 1, stride = 1, t_out = 0;
+  bool relu = false;
+};
+
 namespace embedding_conv1d_detail {
+
+/// One output row of the convolution: y = bias + Σ_k table[row_ids[t·stride + k - pad], k, :].
+template <class Id, class T>
+[[gnu::always_inline]] inline void gather_row(const EmbeddingConv1dShape& g, const Id* row_ids, std::int64_t t,
+                                              const T* table, const T* bias, T* __restrict y) {
+  const std::int64_t F = g.filters, KF = g.kernel * g.filters;
+  if (bias != nullptr) {
+    std::copy(bias, bias + F, y);
+  } else {
+    std::fill(y, y + F, T(0));
+  }
+  // Tap by tap over a row that stays in L1; summing all taps in registers per element measured
+  // slower (GCC turns the pointer table into gathers).
+  for (std::int64_t k = 0; k < g.kernel; ++k) {
+    const std::int64_t j = t * g.stride + k - g.pad_left;
+    if (j < 0 || j >= g.t_in) continue;
+    const T* __restrict src = table + static_cast<std::int64_t>(row_ids[j]) * KF + k * F;
+#pragma omp simd
+    for (std::int64_t f = 0; f < F; ++f) y[f] += src[f];
+  }
+}
 
 /// Output rows [r0, r1) of the gather (see embedding_conv1d_gather).
 template <class Id, class T>
 [[gnu::always_inline]] inline void gather_rows(const EmbeddingConv1dShape& g, const Id* ids, const T* table,
                                                const T* bias, T* out, std::int64_t r0, std::int64_t r1) {
-  const std::int64_t F = g.filters, KF = g.kernel * g.filters;
   for (std::int64_t r = r0; r < r1; ++r) {
     const std::int64_t b = r / g.t_out, t = r - b * g.t_out;
-    const Id* row_ids = ids + b * g.t_in;
-    T* __restrict y = out + r * F;
-    if (bias != nullptr) {
-      std::copy(bias, bias + F, y);
-    } else {
-      std::fill(y, y + F, T(0));
-    }
-    // Tap by tap over a row that stays in L1; summing all taps in registers per element measured
-    // slower (GCC turns the pointer table into gathers).
-    for (std::int64_t k = 0; k < g.kernel; ++k) {
-      const std::int64_t j = t * g.stride + k - g.pad_left;
-      if (j < 0 || j >= g.t_in) continue;
-      const T* __restrict src = table + static_cast<std::int64_t>(row_ids[j]) * KF + k * F;
+    gather_row(g, ids + b * g.t_in, t, table, bias, out + r * g.filters);
+  }
+}
+
+/// ReLU in place when `relu`: x > 0 ? x : 0, exactly as the relu op computes it.
+template <class T>
+[[gnu::always_inline]] inline void relu_row(T* __restrict y, std::int64_t n, bool relu) {
+  if (!relu) return;
 #pragma omp simd
-      for (std::int64_t f = 0; f < F; ++f) y[f] += src[f];
+  for (std::int64_t f = 0; f < n; ++f) y[f] = y[f] > T(0) ? y[f] : T(0);
+}
+
+/// Pooled rows [r0, r1) (see embedding_conv1d_gather_maxpool); `scratch` holds one row of F values.
+template <class Id, class T>
+[[gnu::always_inline]] inline void gather_pool_rows(const EmbeddingConv1dShape& g, const EmbeddingConv1dPool& pool,
+                                                    const Id* ids, const T* table, const T* bias, T* out,
+                                                    T* __restrict scratch, std::int64_t r0, std::int64_t r1) {
+  const std::int64_t F = g.filters;
+  for (std::int64_t r = r0; r < r1; ++r) {
+    const std::int64_t b = r / pool.t_out, t0 = (r - b * pool.t_out) * pool.stride;
+    const Id* row_ids = ids + b * g.t_in;
+    T* __restrict o = out + r * F;
+    gather_row(g, row_ids, t0, table, bias, o);
+    relu_row(o, F, pool.relu);
+    for (std::int64_t j = 1; j < pool.size; ++j) {
+      gather_row(g, row_ids, t0 + j, table, bias, scratch);
+      relu_row(scratch, F, pool.relu);
+      // maxpool1d_row's rule: the larger value, and the first NaN wins.
+#pragma omp simd
+      for (std::int64_t f = 0; f < F; ++f) {
+        const T v = scratch[f], best = o[f];
+        o[f] = (v > best) | ((v != v) & (best == best)) ? v : best;
+      }
     }
   }
 }
@@ -91,6 +136,9 @@ template <class Id, class T>
 template <class Id, class T>
 using GatherFn = void (*)(const EmbeddingConv1dShape&, const Id*, const T*, const T*, T*, std::int64_t, std::int64_t);
 template <class Id, class T>
+using GatherPoolFn = void (*)(const EmbeddingConv1dShape&, const EmbeddingConv1dPool&, const Id*, const T*, const T*,
+                              T*, T*, std::int64_t, std::int64_t);
+template <class Id, class T>
 using ScatterFn = void (*)(const EmbeddingConv1dShape&, const Id*, const T*, T*, std::int64_t, std::int64_t);
 
 // The loops compiled for the build's baseline ISA and, for float on x86, for AVX2 and AVX-512, picked
@@ -100,6 +148,11 @@ template <class Id, class T>
 void gather_base(const EmbeddingConv1dShape& g, const Id* ids, const T* table, const T* bias, T* out, std::int64_t r0,
                  std::int64_t r1) {
   gather_rows(g, ids, table, bias, out, r0, r1);
+}
+template <class Id, class T>
+void gather_pool_base(const EmbeddingConv1dShape& g, const EmbeddingConv1dPool& pool, const Id* ids, const T* table,
+                      const T* bias, T* out, T* scratch, std::int64_t r0, std::int64_t r1) {
+  gather_pool_rows(g, pool, ids, table, bias, out, scratch, r0, r1);
 }
 template <class Id, class T>
 void scatter_base(const EmbeddingConv1dShape& g, const Id* ids, const T* grad_out, T* grad_table, std::int64_t c0,
@@ -116,6 +169,18 @@ template <class Id>
 RECSYS_TARGET_AVX512 void gather_avx512(const EmbeddingConv1dShape& g, const Id* ids, const float* table,
                                         const float* bias, float* out, std::int64_t r0, std::int64_t r1) {
   gather_rows(g, ids, table, bias, out, r0, r1);
+}
+template <class Id>
+RECSYS_TARGET_AVX2 void gather_pool_avx2(const EmbeddingConv1dShape& g, const EmbeddingConv1dPool& pool, const Id* ids,
+                                         const float* table, const float* bias, float* out, float* scratch,
+                                         std::int64_t r0, std::int64_t r1) {
+  gather_pool_rows(g, pool, ids, table, bias, out, scratch, r0, r1);
+}
+template <class Id>
+RECSYS_TARGET_AVX512 void gather_pool_avx512(const EmbeddingConv1dShape& g, const EmbeddingConv1dPool& pool,
+                                             const Id* ids, const float* table, const float* bias, float* out,
+                                             float* scratch, std::int64_t r0, std::int64_t r1) {
+  gather_pool_rows(g, pool, ids, table, bias, out, scratch, r0, r1);
 }
 template <class Id>
 RECSYS_TARGET_AVX2 void scatter_avx2(const EmbeddingConv1dShape& g, const Id* ids, const float* grad_out,
@@ -138,6 +203,16 @@ GatherFn<Id, T> gather_kernel() {
   }
 #endif
   return &gather_base<Id, T>;
+}
+template <class Id, class T>
+GatherPoolFn<Id, T> gather_pool_kernel() {
+#if RECSYS_X86_SIMD
+  if constexpr (std::is_same_v<T, float>) {
+    if (simd_level() == SimdLevel::avx512) return &gather_pool_avx512<Id>;
+    if (simd_level() == SimdLevel::avx2) return &gather_pool_avx2<Id>;
+  }
+#endif
+  return &gather_pool_base<Id, T>;
 }
 template <class Id, class T>
 ScatterFn<Id, T> scatter_kernel() {
@@ -164,6 +239,22 @@ void embedding_conv1d_gather(const EmbeddingConv1dShape& g, const Id* ids, const
   const std::int64_t chunks = parallel ? num_threads() : 1;
 #pragma omp parallel for schedule(static) if (parallel && chunks > 1)
   for (std::int64_t i = 0; i < chunks; ++i) kernel(g, ids, table, bias, out, rows * i / chunks, rows * (i + 1) / chunks);
+}
+
+/// The gather followed by the pooling in one pass (inference): out[b, q, :] is the maximum over the
+/// window's convolution rows of relu(row) (or the row itself), with maxpool1d's rule (first NaN wins),
+/// so the result has the bits of maxpool1d(relu(gather)). The convolution output never reaches
+/// memory. scratch: one row of F values per thread (num_threads() · F).
+template <class Id, class T>
+void embedding_conv1d_gather_maxpool(const EmbeddingConv1dShape& g, const EmbeddingConv1dPool& pool, const Id* ids,
+                                     const T* table, const T* bias, T* out, T* scratch) {
+  const std::int64_t rows = g.batch * pool.t_out;
+  const auto kernel = embedding_conv1d_detail::gather_pool_kernel<Id, T>();
+  const bool parallel = rows * pool.size * g.kernel * g.filters >= kParallelGrain;
+  const std::int64_t chunks = parallel ? num_threads() : 1;
+#pragma omp parallel for schedule(static) if (parallel && chunks > 1)
+  for (std::int64_t i = 0; i < chunks; ++i)
+    kernel(g, pool, ids, table, bias, out, scratch + i * g.filters, rows * i / chunks, rows * (i + 1) / chunks);
 }
 
 /// The gather's adjoint: grad_table[v, k, :] = Σ over output steps (b, t) whose tap k reads id v of

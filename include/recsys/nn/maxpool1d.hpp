@@ -22,6 +22,9 @@ class MaxPool1D : public Module {
   Tensor forward(const Tensor& x) const { return maxpool1d(x, pool_size_, stride_); }
   Tensor operator()(const Tensor& x) const { return forward(x); }
   std::string name() const override { return "MaxPool1D"; }
+  std::int64_t pool_size() const { return pool_size_; }
+  /// The stride as given (unset: the pool size).
+  std::optional<std::int64_t> stride() const { return stride_; }
 
  private:
   std::int64_t pool_size_;

@@ -10,6 +10,7 @@
 #include "recsys/nn/activation.hpp"
 #include "recsys/nn/conv1d.hpp"
 #include "recsys/nn/embedding.hpp"
+#include "recsys/nn/maxpool1d.hpp"
 #include "recsys/nn/module.hpp"
 #include "recsys/ops/embedding_conv1d.hpp"
 
@@ -21,7 +22,9 @@ namespace recsys::nn {
 /// An Embedding directly followed by a Conv1D runs as one embedding_conv1d (per vocabulary row when
 /// that is cheaper; same results up to rounding) unless set_fuse_embedding_conv(false) or
 /// RECSYS_FUSE_EMBEDDING_CONV=0 turned the fusion off. Forwards that record no gradient (inference)
-/// keep that op's per-vocabulary table while the two layers' weights stay unchanged.
+/// keep that op's per-vocabulary table while the two layers' weights stay unchanged, and when a
+/// MaxPool1D follows a Conv1D with no activation or ReLU they pool during the same pass
+/// (embedding_conv1d_maxpool).
 template <class... Layers>
 class Sequential : public Module {
   static_assert(sizeof...(Layers) > 0, "Sequential needs at least one layer");
@@ -56,8 +59,19 @@ class Sequential : public Module {
         using Next = std::tuple_element_t<I + 1, std::tuple<Layers...>>;
         if constexpr (std::is_same_v<Layer, Embedding> && std::is_same_v<Next, Conv1D>) {
           // Only (batch, time) ids can be fused; anything else keeps the layers' own paths (and errors).
-          if (fuse_embedding_conv_enabled() && x.defined() && x.dim() == 2 && !x.is_floating_point())
-            return forward_from<I + 2>(embedding_then_conv(std::get<I>(layers_), std::get<I + 1>(layers_), x, conv_table_cache_));
+          if (fuse_embedding_conv_enabled() && x.defined() && x.dim() == 2 && !x.is_floating_point()) {
+            const Embedding& emb = std::get<I>(layers_);
+            const Conv1D& conv = std::get<I + 1>(layers_);
+            if constexpr (I + 2 < sizeof...(Layers)) {
+              using After = std::tuple_element_t<I + 2, std::tuple<Layers...>>;
+              const Activation act = conv.options().activation;
+              if constexpr (std::is_same_v<After, MaxPool1D>) {
+                if (act == Activation::none || act == Activation::relu)
+                  return forward_from<I + 3>(embedding_conv_pool(emb, conv, std::get<I + 2>(layers_), x, conv_table_cache_));
+              }
+            }
+            return forward_from<I + 2>(embedding_then_conv(emb, conv, x, conv_table_cache_));
+          }
         }
       }
       return forward_from<I + 1>(std::get<I>(layers_).forward(x));
@@ -72,6 +86,16 @@ class Sequential : public Module {
     return apply_activation(embedding_conv1d(ids, emb.embeddings(), conv.kernel(), conv.bias(), o.stride, o.padding,
                                              emb.padding_idx(), EmbeddingConvPath::automatic, &cache),
                             o.activation);
+  }
+
+  /// Embedding, Conv1D (no activation or ReLU) and MaxPool1D as one op: pooled during the gather
+  /// when nothing records gradients, the three ops otherwise.
+  static Tensor embedding_conv_pool(const Embedding& emb, const Conv1D& conv, const MaxPool1D& pool, const Tensor& ids,
+                                    EmbeddingConvTableCache& cache) {
+    const Conv1DOptions& o = conv.options();
+    return embedding_conv1d_maxpool(ids, emb.embeddings(), conv.kernel(), conv.bias(), o.stride, o.padding,
+                                    emb.padding_idx(), o.activation == Activation::relu, pool.pool_size(),
+                                    pool.stride(), EmbeddingConvPath::automatic, &cache);
   }
 
   std::tuple<Layers...> layers_;

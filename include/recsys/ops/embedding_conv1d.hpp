@@ -8,6 +8,7 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string_view>
 
 #include "recsys/autograd/function.hpp"
@@ -17,6 +18,8 @@
 #include "recsys/ops/conv1d.hpp"
 #include "recsys/ops/embedding.hpp"
 #include "recsys/ops/matmul.hpp"
+#include "recsys/ops/maxpool1d.hpp"
+#include "recsys/ops/unary.hpp"
 #include "recsys/ops/reduce.hpp"
 
 namespace recsys {
@@ -133,23 +136,13 @@ class EmbeddingConvTableCache {
   Stats stats_;
 };
 
-/// conv1d(embedding(embedding_weight, ids, padding_idx), conv_weight, conv_bias, stride, padding) in one
-/// op. ids: (batch, time) int32/int64; embedding_weight: (vocab, C); conv_weight: (kernel_size, C,
-/// filters); conv_bias: (filters) or undefined → (batch, time_out, filters), padding "valid" or "same"
-/// as in conv1d. The fused form computes P_k = E · W_k for every vocabulary row (one GEMM, independent
-/// of the batch), then y[b, t] = bias + Σ_k P_k[ids[b, t·stride + k - pad]]; backward scatters dY into
-/// G_k per row and takes dW_k = Eᵀ · G_k and dE = Σ_k G_k · W_kᵀ. Same maths as the composition, other
-/// rounding. Row padding_idx is read like any other and never receives a gradient. CUDA tensors
-/// always take the composition.
-///
-/// With a `cache`, a call that records no gradient keeps the table for the next such call and reuses
-/// it while the two weights are unchanged (EmbeddingConvTableCache); the automatic path then always
-/// takes the fused form, because a kept table makes it the cheaper one at any batch size.
-inline Tensor embedding_conv1d(const Tensor& ids, const Tensor& embedding_weight, const Tensor& conv_weight,
-                               const Tensor& conv_bias = {}, std::int64_t stride = 1,
-                               std::string_view padding = "valid", std::int64_t padding_idx = -1,
-                               EmbeddingConvPath path = EmbeddingConvPath::automatic,
-                               EmbeddingConvTableCache* cache = nullptr) {
+namespace detail {
+/// embedding_conv1d; with `pool`, a call that records no gradient and takes the fused form also
+/// applies the ReLU and max pooling in the gather and sets `pooled` (embedding_conv1d_maxpool).
+inline Tensor embedding_conv1d_impl(const Tensor& ids, const Tensor& embedding_weight, const Tensor& conv_weight,
+                                    const Tensor& conv_bias, std::int64_t stride, std::string_view padding,
+                                    std::int64_t padding_idx, EmbeddingConvPath path, EmbeddingConvTableCache* cache,
+                                    const cpu::EmbeddingConv1dPool* pool, bool& pooled) {
   constexpr const char* op = "embedding_conv1d";
   detail::check_defined(op, "ids", ids);
   RECSYS_CHECK(!ids.is_floating_point(), op, ": ids must be int32 or int64, got ", ids.dtype());
@@ -213,7 +206,15 @@ inline Tensor embedding_conv1d(const Tensor& ids, const Tensor& embedding_weight
   const bool build_table = !table.defined();
   Tensor w_cat = build_table ? Tensor::empty({C, K * F}, opts) : Tensor();
   if (build_table) table = Tensor::empty({vocab, K, F}, opts);
-  Tensor out = Tensor::empty({batch, g.t_out, F}, opts);
+  // Pooling in the gather: only without gradients, and only where maxpool1d would accept the input.
+  cpu::EmbeddingConv1dPool pl;
+  pooled = pool != nullptr && !record && g.t_out >= pool->size;
+  if (pooled) {
+    pl = *pool;
+    pl.t_out = (g.t_out - pl.size) / pl.stride + 1;
+  }
+  Tensor out = Tensor::empty({batch, pooled ? pl.t_out : g.t_out, F}, opts);
+  Tensor scratch = pooled ? Tensor::empty({num_threads(), F}, opts) : Tensor();
   visit_integer(ids.dtype(), op, [&]<class Id>() {
     const std::int64_t bad = cpu::embedding_conv1d_first_bad_id(idc.data<Id>(), ids.numel(), vocab);
     if (bad >= 0) {
@@ -236,8 +237,12 @@ inline Tensor embedding_conv1d(const Tensor& ids, const Tensor& embedding_weight
         p.ldc = K * F;
         gemm_slot<T>(opts.device, p);
       }
-      cpu::embedding_conv1d_gather(g, idc.data<Id>(), table.data<T>(), bias.defined() ? bias.data<T>() : nullptr,
-                                   out.data<T>());
+      const T* bias_p = bias.defined() ? bias.data<T>() : nullptr;
+      if (pooled)
+        cpu::embedding_conv1d_gather_maxpool(g, pl, idc.data<Id>(), table.data<T>(), bias_p, out.data<T>(),
+                                             scratch.data<T>());
+      else
+        cpu::embedding_conv1d_gather(g, idc.data<Id>(), table.data<T>(), bias_p, out.data<T>());
     });
   });
 
@@ -301,6 +306,52 @@ inline Tensor embedding_conv1d(const Tensor& ids, const Tensor& embedding_weight
     return {ge, gw, gb};
   });
   return out;
+}
+}  // namespace detail
+
+/// conv1d(embedding(embedding_weight, ids, padding_idx), conv_weight, conv_bias, stride, padding) in one
+/// op. ids: (batch, time) int32/int64; embedding_weight: (vocab, C); conv_weight: (kernel_size, C,
+/// filters); conv_bias: (filters) or undefined → (batch, time_out, filters), padding "valid" or "same"
+/// as in conv1d. The fused form computes P_k = E · W_k for every vocabulary row (one GEMM, independent
+/// of the batch), then y[b, t] = bias + Σ_k P_k[ids[b, t·stride + k - pad]]; backward scatters dY into
+/// G_k per row and takes dW_k = Eᵀ · G_k and dE = Σ_k G_k · W_kᵀ. Same maths as the composition, other
+/// rounding. Row padding_idx is read like any other and never receives a gradient. CUDA tensors
+/// always take the composition.
+///
+/// With a `cache`, a call that records no gradient keeps the table for the next such call and reuses
+/// it while the two weights are unchanged (EmbeddingConvTableCache); the automatic path then always
+/// takes the fused form, because a kept table makes it the cheaper one at any batch size.
+inline Tensor embedding_conv1d(const Tensor& ids, const Tensor& embedding_weight, const Tensor& conv_weight,
+                               const Tensor& conv_bias = {}, std::int64_t stride = 1,
+                               std::string_view padding = "valid", std::int64_t padding_idx = -1,
+                               EmbeddingConvPath path = EmbeddingConvPath::automatic,
+                               EmbeddingConvTableCache* cache = nullptr) {
+  bool pooled = false;
+  return detail::embedding_conv1d_impl(ids, embedding_weight, conv_weight, conv_bias, stride, padding, padding_idx, path,
+                                       cache, nullptr, pooled);
+}
+
+/// maxpool1d(relu(embedding_conv1d(...)), pool_size, pool_stride), or without the relu when `relu` is
+/// false: an Embedding → Conv1D → MaxPool1D stack. A call that records no gradient and takes the
+/// fused form pools during the gather, so the convolution output never reaches memory (the same bits
+/// as the three ops); every other call runs the three ops.
+inline Tensor embedding_conv1d_maxpool(const Tensor& ids, const Tensor& embedding_weight, const Tensor& conv_weight,
+                                       const Tensor& conv_bias, std::int64_t stride, std::string_view padding,
+                                       std::int64_t padding_idx, bool relu, std::int64_t pool_size,
+                                       std::optional<std::int64_t> pool_stride = std::nullopt,
+                                       EmbeddingConvPath path = EmbeddingConvPath::automatic,
+                                       EmbeddingConvTableCache* cache = nullptr) {
+  cpu::EmbeddingConv1dPool pool;
+  pool.size = pool_size;
+  pool.stride = pool_stride.value_or(pool_size);
+  pool.relu = relu;
+  bool pooled = false;
+  // Invalid pooling arguments skip the fused pooling; maxpool1d below then reports them.
+  const bool valid = pool.size >= 1 && pool.stride >= 1;
+  Tensor y = detail::embedding_conv1d_impl(ids, embedding_weight, conv_weight, conv_bias, stride, padding, padding_idx,
+                                           path, cache, valid ? &pool : nullptr, pooled);
+  if (pooled) return y;
+  return maxpool1d(relu ? recsys::relu(y) : y, pool_size, pool_stride);
 }
 
 }  // namespace recsys
