@@ -376,6 +376,59 @@ TEST_CASE("Sequential inference pools in the gather and matches the recorded for
   CHECK(bitwise_equal(model(ids), recorded));  // the second call reuses the kept table
 }
 
+TEST_CASE("embedding_conv1d gather kernels give the same bits on every instruction set this CPU has") {
+  // F = 176: one 128-column register block and a 48-column tail; F = 24 is not a multiple of 16, so
+  // the AVX-512 kernel falls back to the portable loop.
+  namespace d = cpu::embedding_conv1d_detail;
+  Generator g(43);
+  for (std::int64_t F : {176, 24}) {
+    const std::int64_t V = 20, K = 3, B = 3, T = 17;
+    Tensor table = randn({V, K, F}, g), bias = randn({F}, g);
+    table.select(0, 4).select(0, 1).slice(0, 0, 5).fill_(std::numeric_limits<float>::quiet_NaN());
+    Tensor ids = randint(0, V, {B, T}, g, DType::int64);
+    ids.select(0, 1).slice(0, 2, 5).fill_(4);
+    cpu::EmbeddingConv1dShape s;
+    s.batch = B;
+    s.t_in = T;
+    s.kernel = K;
+    s.filters = F;
+    s.vocab = V;
+    s.pad_left = 1;
+    s.t_out = T;  // "same" padding: the first and last taps fall outside
+    for (bool with_bias : {true, false})
+      for (bool act : {false, true})
+        for (std::int64_t size : {1, 2, 3}) {
+          INFO("F ", F, " bias ", with_bias, " relu ", act, " pool ", size);
+          cpu::EmbeddingConv1dPool pool;
+          pool.size = size;
+          pool.stride = 2;
+          pool.relu = act;
+          pool.t_out = (T - size) / 2 + 1;
+          const float* bp = with_bias ? bias.data<float>() : nullptr;
+          const std::int64_t* ip = ids.data<std::int64_t>();
+          Tensor plain = empty({B, T, F}), pooled = empty({B, pool.t_out, F}), scratch = empty({1, F});
+          d::gather_base<std::int64_t, float>(s, ip, table.data<float>(), bp, plain.data<float>(), 0, B * T);
+          d::gather_pool_base<std::int64_t, float>(s, pool, ip, table.data<float>(), bp, pooled.data<float>(),
+                                                   scratch.data<float>(), 0, B * pool.t_out);
+          CHECK(bitwise_equal(pooled, maxpool1d(act ? relu(plain) : plain, size, 2)));
+#if RECSYS_X86_SIMD
+          for (cpu::SimdLevel level : {cpu::SimdLevel::avx2, cpu::SimdLevel::avx512}) {
+            if (static_cast<int>(cpu::detect_simd_level()) < static_cast<int>(level)) continue;
+            INFO("level ", cpu::simd_level_name(level));
+            const bool wide = level == cpu::SimdLevel::avx512;
+            Tensor plain2 = empty({B, T, F}), pooled2 = empty({B, pool.t_out, F});
+            (wide ? d::gather_avx512<std::int64_t> : d::gather_avx2<std::int64_t>)(
+                s, ip, table.data<float>(), bp, plain2.data<float>(), 0, B * T);
+            (wide ? d::gather_pool_avx512<std::int64_t> : d::gather_pool_avx2<std::int64_t>)(
+                s, pool, ip, table.data<float>(), bp, pooled2.data<float>(), scratch.data<float>(), 0, B * pool.t_out);
+            CHECK(bitwise_equal(plain2, plain));
+            CHECK(bitwise_equal(pooled2, pooled));
+          }
+#endif
+        }
+  }
+}
+
 TEST_CASE("embedding_conv1d errors name the op and the shapes") {
   const Tensor e = hand_e(), w = hand_w(), ids = tensor({0, 2, 2, 1}, {1, 4});
   const auto fused = EmbeddingConvPath::fused;

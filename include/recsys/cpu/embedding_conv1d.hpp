@@ -8,6 +8,10 @@
 #include "recsys/core/parallel.hpp"
 #include "recsys/cpu/cpu_features.hpp"
 
+#if RECSYS_X86_SIMD
+#include <immintrin.h>
+#endif
+
 namespace recsys::cpu {
 
 /// The position of the first id outside [0, vocab), or -1 when all are valid. A min reduction, so
@@ -166,21 +170,77 @@ RECSYS_TARGET_AVX2 void gather_avx2(const EmbeddingConv1dShape& g, const Id* ids
   gather_rows(g, ids, table, bias, out, r0, r1);
 }
 template <class Id>
-RECSYS_TARGET_AVX512 void gather_avx512(const EmbeddingConv1dShape& g, const Id* ids, const float* table,
-                                        const float* bias, float* out, std::int64_t r0, std::int64_t r1) {
-  gather_rows(g, ids, table, bias, out, r0, r1);
-}
-template <class Id>
 RECSYS_TARGET_AVX2 void gather_pool_avx2(const EmbeddingConv1dShape& g, const EmbeddingConv1dPool& pool, const Id* ids,
                                          const float* table, const float* bias, float* out, float* scratch,
                                          std::int64_t r0, std::int64_t r1) {
   gather_pool_rows(g, pool, ids, table, bias, out, scratch, r0, r1);
 }
+/// Columns [c0, c0 + 16·NV) of pooled row r, summed, activated and pooled in NV zmm registers: the
+/// portable loop moves every partial sum through memory (bias copy, one pass per tap, the ReLU, the
+/// max), which made it load/store-bound. Same operations in the same order, so the same bits.
+template <int NV, class Id>
+RECSYS_TARGET_AVX512 inline void gather_pool_block_avx512(const EmbeddingConv1dShape& g, const EmbeddingConv1dPool& pool,
+                                                          const Id* row_ids, std::int64_t t0, const float* table,
+                                                          const float* bias, float* o, std::int64_t c0) {
+  const std::int64_t KF = g.kernel * g.filters;
+  const __m512 zero = _mm512_setzero_ps();
+  __m512 best[NV], acc[NV];
+  for (int v = 0; v < NV; ++v) best[v] = zero;  // every window has a first step; this only quiets -Wmaybe-uninitialized
+  for (std::int64_t j = 0; j < pool.size; ++j) {
+    for (int v = 0; v < NV; ++v) acc[v] = bias != nullptr ? _mm512_loadu_ps(bias + c0 + 16 * v) : zero;
+    for (std::int64_t k = 0; k < g.kernel; ++k) {
+      const std::int64_t i = (t0 + j) * g.stride + k - g.pad_left;
+      if (i < 0 || i >= g.t_in) continue;
+      const float* src = table + static_cast<std::int64_t>(row_ids[i]) * KF + k * g.filters + c0;
+      for (int v = 0; v < NV; ++v) acc[v] = _mm512_add_ps(acc[v], _mm512_loadu_ps(src + 16 * v));
+    }
+    if (pool.relu)  // x > 0 ? x : 0, as the relu op (NaN and -0 become +0)
+      for (int v = 0; v < NV; ++v) acc[v] = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(acc[v], zero, _CMP_GT_OQ), acc[v]);
+    for (int v = 0; v < NV; ++v) {
+      if (j == 0) {
+        best[v] = acc[v];
+      } else {  // maxpool1d_row's rule: take the larger value, or a NaN over a number
+        const __mmask16 take = _mm512_cmp_ps_mask(acc[v], best[v], _CMP_GT_OQ) |
+                               (_mm512_cmp_ps_mask(acc[v], acc[v], _CMP_UNORD_Q) &
+                                _mm512_cmp_ps_mask(best[v], best[v], _CMP_ORD_Q));
+        best[v] = _mm512_mask_mov_ps(best[v], take, acc[v]);
+      }
+    }
+  }
+  for (int v = 0; v < NV; ++v) _mm512_storeu_ps(o + c0 + 16 * v, best[v]);
+}
+
 template <class Id>
 RECSYS_TARGET_AVX512 void gather_pool_avx512(const EmbeddingConv1dShape& g, const EmbeddingConv1dPool& pool,
                                              const Id* ids, const float* table, const float* bias, float* out,
                                              float* scratch, std::int64_t r0, std::int64_t r1) {
-  gather_pool_rows(g, pool, ids, table, bias, out, scratch, r0, r1);
+  const std::int64_t F = g.filters;
+  if (F % 16 != 0) return gather_pool_rows(g, pool, ids, table, bias, out, scratch, r0, r1);
+  for (std::int64_t r = r0; r < r1; ++r) {
+    const std::int64_t b = r / pool.t_out, t0 = (r - b * pool.t_out) * pool.stride;
+    const Id* row_ids = ids + b * g.t_in;
+    float* o = out + r * F;
+    std::int64_t c0 = 0;
+    for (; c0 + 128 <= F; c0 += 128) gather_pool_block_avx512<8>(g, pool, row_ids, t0, table, bias, o, c0);
+    switch ((F - c0) / 16) {  // the last columns, fewer than 128
+      case 1: gather_pool_block_avx512<1>(g, pool, row_ids, t0, table, bias, o, c0); break;
+      case 2: gather_pool_block_avx512<2>(g, pool, row_ids, t0, table, bias, o, c0); break;
+      case 3: gather_pool_block_avx512<3>(g, pool, row_ids, t0, table, bias, o, c0); break;
+      case 4: gather_pool_block_avx512<4>(g, pool, row_ids, t0, table, bias, o, c0); break;
+      case 5: gather_pool_block_avx512<5>(g, pool, row_ids, t0, table, bias, o, c0); break;
+      case 6: gather_pool_block_avx512<6>(g, pool, row_ids, t0, table, bias, o, c0); break;
+      case 7: gather_pool_block_avx512<7>(g, pool, row_ids, t0, table, bias, o, c0); break;
+      default: break;
+    }
+  }
+}
+/// The plain gather is the pooled one with windows of one step and no activation.
+template <class Id>
+RECSYS_TARGET_AVX512 void gather_avx512(const EmbeddingConv1dShape& g, const Id* ids, const float* table,
+                                        const float* bias, float* out, std::int64_t r0, std::int64_t r1) {
+  EmbeddingConv1dPool one_step;
+  one_step.t_out = g.t_out;
+  gather_pool_avx512<Id>(g, one_step, ids, table, bias, out, nullptr, r0, r1);
 }
 template <class Id>
 RECSYS_TARGET_AVX2 void scatter_avx2(const EmbeddingConv1dShape& g, const Id* ids, const float* grad_out,
