@@ -224,8 +224,8 @@ TEST_CASE("lstm: no-grad forward equals the recorded forward, and retain_graph g
 }
 
 TEST_CASE("lstm inference path: chunked and whole input projections give the recorded forward's bits") {
-  // B = 64 with H = 128 projects the input 8 steps at a time (detail::kLstmInferChunkFloats), in one
-  // band (1 thread) or two bands of 32 rows (2 threads); B = 5 and B = 1 keep one GEMM over all steps.
+  // B = 64 with H = 128 on 1 thread projects the input 8 steps at a time (detail::kLstmInferChunkFloats);
+  // two bands of 32 rows (2 threads), B = 5 and B = 1 keep one GEMM over all steps.
   Generator gen(13);
   const std::int64_t T = 20, I = 16, H = 128;
   const Tensor w_ih = randn({I, 4 * H}, gen) * 0.2, w_hh = randn({H, 4 * H}, gen) * 0.1;

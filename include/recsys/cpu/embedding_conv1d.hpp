@@ -210,16 +210,31 @@ RECSYS_TARGET_AVX512 inline void gather_pool_block_avx512(const EmbeddingConv1dS
   for (int v = 0; v < NV; ++v) _mm512_storeu_ps(o + c0 + 16 * v, best[v]);
 }
 
+inline constexpr std::int64_t kPrefetchRows = 2;
+
 template <class Id>
 RECSYS_TARGET_AVX512 void gather_pool_avx512(const EmbeddingConv1dShape& g, const EmbeddingConv1dPool& pool,
                                              const Id* ids, const float* table, const float* bias, float* out,
                                              float* scratch, std::int64_t r0, std::int64_t r1) {
   const std::int64_t F = g.filters;
   if (F % 16 != 0) return gather_pool_rows(g, pool, ids, table, bias, out, scratch, r0, r1);
+  const std::int64_t KF = g.kernel * F;
   for (std::int64_t r = r0; r < r1; ++r) {
     const std::int64_t b = r / pool.t_out, t0 = (r - b * pool.t_out) * pool.stride;
     const Id* row_ids = ids + b * g.t_in;
     float* o = out + r * F;
+    // The table rows of the window kPrefetchRows ahead: the table is larger than L2 and its rows are
+    // read in id order, so without this each row costs an L3 round trip.
+    if (r + kPrefetchRows < r1) {
+      const std::int64_t rb = (r + kPrefetchRows) / pool.t_out, rt = (r + kPrefetchRows - rb * pool.t_out) * pool.stride;
+      for (std::int64_t t = rt; t < rt + pool.size; ++t)
+        for (std::int64_t k = 0; k < g.kernel; ++k) {
+          const std::int64_t i = t * g.stride + k - g.pad_left;
+          if (i < 0 || i >= g.t_in) continue;
+          const char* src = reinterpret_cast<const char*>(table + static_cast<std::int64_t>(ids[rb * g.t_in + i]) * KF + k * F);
+          for (std::int64_t byte = 0; byte < F * 4; byte += 64) _mm_prefetch(src + byte, _MM_HINT_T0);
+        }
+    }
     std::int64_t c0 = 0;
     for (; c0 + 128 <= F; c0 += 128) gather_pool_block_avx512<8>(g, pool, row_ids, t0, table, bias, o, c0);
     switch ((F - c0) / 16) {  // the last columns, fewer than 128

@@ -74,7 +74,7 @@ LstmOperand<T> lstm_weight(const Tensor& w, bool transpose) {
 inline constexpr std::int64_t kLstmInferChunkFloats = std::int64_t{1} << 18;
 /// Fewest band rows for which the inference path projects the input a chunk of steps at a time (one
 /// GEMM per step, m = rows); smaller bands keep one GEMM over all their rows and steps.
-inline constexpr std::int64_t kLstmInferChunkMinRows = 32;
+inline constexpr std::int64_t kLstmInferChunkMinRows = 64;
 
 /// lstm() for a call that records no gradient, on the CPU: the same arithmetic as the training forward
 /// (the same bits), but nothing is kept for backward. c and h are running states updated in place and
