@@ -53,7 +53,7 @@ namespace recsys::cpu::vmath {
   p = p * z + 1.33314422036e-1f;
   p = p * z - 3.33332819422e-1f;
   const float small = x + x * z * p;
-  return ax < 0.625f ? small : (x < 0.0f ? -big : big);
+  return ax < 0.625f ? small : std::copysign(big, x);  // copysign: one bit operation, not a compare and blend
 }
 
 /// The LSTM's activations: the fast forms above for float, the exact library functions for double
