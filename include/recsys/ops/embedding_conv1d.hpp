@@ -102,13 +102,21 @@ class EmbeddingConvTableCache {
   }
 
   /// The kept table when e and w (contiguous) equal the weights it was built from, else undefined.
+  /// A stale entry is dropped on the spot: weights that changed do not change back, and releasing
+  /// the old table and copies before the caller builds new ones lets the caching allocator hand the
+  /// same blocks back, so evaluating after every training epoch allocates nothing new.
   Tensor find(const Tensor& e, const Tensor& w) {
     std::shared_ptr<const Entry> entry;
     {
       const std::lock_guard lock(mu_);
       entry = entry_;
     }
-    if (!entry || !same_bytes(entry->e, e) || !same_bytes(entry->w, w)) return {};
+    if (!entry) return {};
+    if (!same_bytes(entry->e, e) || !same_bytes(entry->w, w)) {
+      const std::lock_guard lock(mu_);
+      if (entry_ == entry) entry_.reset();
+      return {};
+    }
     const std::lock_guard lock(mu_);
     ++stats_.hits;
     return entry->table;
