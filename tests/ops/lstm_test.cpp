@@ -425,11 +425,11 @@ TEST_CASE("lstm cell kernels agree across the instruction sets this CPU has") {
     b.ld_grad_gates = 4 * H;
     backward_kernel<float>(isa)(b, 0, B);
     // The inference cell: the same c and h, bit for bit, from the same pre-activations.
-    Tensor c_run = c_prev.clone(), h_run = empty({B, H});
+    Tensor c_run = c_prev.clone(), h_run = empty({B, H}), pre_run = pre.clone();  // the cell clobbers its gates
     LstmCellInferArgs<float> n;
     n.batch = B;
     n.hidden = H;
-    n.gates = pre.data<float>();
+    n.gates = pre_run.data<float>();
     n.ld_gates = 4 * H;
     n.bias = bias.data<float>();
     n.c = c_run.data<float>();

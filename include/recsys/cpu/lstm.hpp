@@ -48,11 +48,11 @@ struct LstmCellBackwardArgs {
 };
 
 /// One time step of the inference cell: the same maths as LstmCellForwardArgs, but nothing is kept
-/// for backward, so c and h are running states updated in place and the gates are only read.
+/// for backward, so c and h are running states updated in place and the gates are scratch.
 template <class T>
 struct LstmCellInferArgs {
   std::int64_t batch = 0, hidden = 0;
-  const T* gates = nullptr;  // (B, 4H) pre-activations less the bias, blocks i, f, g, o
+  T* gates = nullptr;  // (B, 4H) in: pre-activations less the bias, blocks i, f, g, o; out: clobbered
   std::int64_t ld_gates = 0;
   const T* bias = nullptr;  // (4H)
   T* c = nullptr;           // (B, H) contiguous: in c_{t-1}, out c_t
@@ -71,74 +71,69 @@ namespace lstm_detail {
 using vmath::act_sigmoid;
 using vmath::act_tanh;
 
-/// One row of a forward step: the gate blocks, the bias blocks and the state rows.
+/// Pass 1 of a step, over one row's 4H gates in place: σ on the i, f and o blocks and tanh on g,
+/// each of the bias-shifted pre-activation. Every element is independent and the loop body short, so
+/// the CPU overlaps many iterations; one loop doing all five activations of a unit in a row instead
+/// waits on a chain of two exp-and-divide sequences per unit (about twice as slow).
 template <class T>
-struct ForwardRow {
-  T *gi, *gf, *gg, *go;
-  const T *bi, *bf, *bg, *bo, *c_prev;
-  T *c, *tanh_c, *h;
-};
+[[gnu::always_inline]] inline void activate_gates(T* __restrict g, const T* __restrict bias, std::int64_t H) {
+  if constexpr (std::is_same_v<T, float>) {
+#pragma omp simd
+    for (std::int64_t j = 0; j < 2 * H; ++j) g[j] = act_sigmoid(g[j] + bias[j]);
+#pragma omp simd
+    for (std::int64_t j = 2 * H; j < 3 * H; ++j) g[j] = act_tanh(g[j] + bias[j]);
+#pragma omp simd
+    for (std::int64_t j = 3 * H; j < 4 * H; ++j) g[j] = act_sigmoid(g[j] + bias[j]);
+  } else {  // std::exp and std::tanh do not vectorize
+    for (std::int64_t j = 0; j < 2 * H; ++j) g[j] = act_sigmoid(g[j] + bias[j]);
+    for (std::int64_t j = 2 * H; j < 3 * H; ++j) g[j] = act_tanh(g[j] + bias[j]);
+    for (std::int64_t j = 3 * H; j < 4 * H; ++j) g[j] = act_sigmoid(g[j] + bias[j]);
+  }
+}
 
-/// Hidden unit j of one row: the four gates and the cell update.
+/// Pass 2 for hidden unit j, from the activated gates: c_t and tanh(c_t). One function for training
+/// and inference, so both contract the same multiply-adds and give the same bits.
 template <class T>
-[[gnu::always_inline]] inline void forward_unit(const ForwardRow<T>& r, std::int64_t j) {
-  const T i = act_sigmoid(r.gi[j] + r.bi[j]), f = act_sigmoid(r.gf[j] + r.bf[j]);
-  const T g = act_tanh(r.gg[j] + r.bg[j]), o = act_sigmoid(r.go[j] + r.bo[j]);
-  const T c = f * r.c_prev[j] + i * g;
-  const T t = act_tanh(c);
-  r.gi[j] = i;
-  r.gf[j] = f;
-  r.gg[j] = g;
-  r.go[j] = o;
-  r.c[j] = c;
-  r.tanh_c[j] = t;
-  r.h[j] = o * t;
+[[gnu::always_inline]] inline T cell_state(const T* g, std::int64_t H, T c_prev, std::int64_t j) {
+  return g[H + j] * c_prev + g[j] * g[2 * H + j];
 }
 
 template <class T>
 [[gnu::always_inline]] inline void forward_rows(const LstmCellForwardArgs<T>& p, std::int64_t b0, std::int64_t b1) {
   const std::int64_t H = p.hidden;
   for (std::int64_t b = b0; b < b1; ++b) {
-    T* g = p.gates + b * p.ld_gates;
-    const ForwardRow<T> r{g,
-                          g + H,
-                          g + 2 * H,
-                          g + 3 * H,
-                          p.bias,
-                          p.bias + H,
-                          p.bias + 2 * H,
-                          p.bias + 3 * H,
-                          p.c_prev + b * p.ld_c_prev,
-                          p.c + b * p.ld_state,
-                          p.tanh_c + b * p.ld_state,
-                          p.h + b * p.ld_state};
-    if constexpr (std::is_same_v<T, float>) {
+    T* __restrict g = p.gates + b * p.ld_gates;
+    activate_gates(g, p.bias, H);
+    const T* __restrict c_prev = p.c_prev + b * p.ld_c_prev;
+    T* __restrict c = p.c + b * p.ld_state;
+    T* __restrict tanh_c = p.tanh_c + b * p.ld_state;
+    T* __restrict h = p.h + b * p.ld_state;
 #pragma omp simd
-      for (std::int64_t j = 0; j < H; ++j) forward_unit(r, j);
-    } else {  // std::exp and std::tanh do not vectorize
-      for (std::int64_t j = 0; j < H; ++j) forward_unit(r, j);
+    for (std::int64_t j = 0; j < H; ++j) {
+      const T cj = cell_state(g, H, c_prev[j], j);
+      const T t = act_tanh(cj);
+      c[j] = cj;
+      tanh_c[j] = t;
+      h[j] = g[3 * H + j] * t;
     }
-    if (p.h_copy) std::copy(r.h, r.h + H, p.h_copy + b * p.ld_h_copy);
+    if (p.h_copy) std::copy(h, h + H, p.h_copy + b * p.ld_h_copy);
   }
 }
 
 template <class T>
 [[gnu::always_inline]] inline void infer_rows(const LstmCellInferArgs<T>& p, std::int64_t b0, std::int64_t b1) {
   const std::int64_t H = p.hidden;
-  const T *bi = p.bias, *bf = bi + H, *bg = bf + H, *bo = bg + H;
   for (std::int64_t b = b0; b < b1; ++b) {
-    const T* gi = p.gates + b * p.ld_gates;
-    const T *gf = gi + H, *gg = gf + H, *go = gg + H;
+    T* __restrict g = p.gates + b * p.ld_gates;
+    activate_gates(g, p.bias, H);
     T* __restrict c = p.c + b * H;
     T* __restrict h = p.h + b * H;
-    // The same expressions as forward_unit, so inference and training give the same bits.
+    // The same expressions as forward_rows, so inference and training give the same bits.
 #pragma omp simd
     for (std::int64_t j = 0; j < H; ++j) {
-      const T i = act_sigmoid(gi[j] + bi[j]), f = act_sigmoid(gf[j] + bf[j]);
-      const T g = act_tanh(gg[j] + bg[j]), o = act_sigmoid(go[j] + bo[j]);
-      const T cj = f * c[j] + i * g;
+      const T cj = cell_state(g, H, c[j], j);
       c[j] = cj;
-      h[j] = o * act_tanh(cj);
+      h[j] = g[3 * H + j] * act_tanh(cj);
     }
     if (p.h_copy) std::copy(h, h + H, p.h_copy + b * p.ld_h_copy);
   }
