@@ -148,17 +148,20 @@ TEST_CASE("embedding_conv1d forward and backward are bitwise identical with 1 an
   // The reference model's sizes at a small batch; id 0 (padding) is frequent, as in padded sequences.
   Generator g(33);
   const std::int64_t V = 1000, C = 128, F = 128, B = 16, T = 100;
-  Tensor ids = randint(0, V, {B, T}, g);
-  ids.slice(1, 0, 30).zero_();
   Tensor e = randn({V, C}, g), w = randn({3, C, F}, g), b = randn({F}, g);
+  // Threads split the table by ids when they balance (padding 30% of ids), by columns when one id
+  // is more than a thread's share (padding 70%).
+  for (std::int64_t padded : {30, 70})
   for (const char* padding : {"valid", "same"}) {
+    Tensor ids = randint(0, V, {B, T}, g);
+    ids.slice(1, 0, padded).zero_();
     const std::int64_t t_out = std::string(padding) == "valid" ? T - 2 : T;
     Tensor r = randn({B, t_out, F}, g);
     set_num_threads(1);
     const Run one = run_path(ids, e, w, b, 1, padding, 0, EmbeddingConvPath::fused, r);
     set_num_threads(2);
     const Run two = run_path(ids, e, w, b, 1, padding, 0, EmbeddingConvPath::fused, r);
-    INFO("padding ", padding);
+    INFO("padding ", padding, ", ", padded, " of ", T, " ids padded");
     CHECK(bitwise_equal(one.y, two.y));
     CHECK(bitwise_equal(one.ge, two.ge));
     CHECK(bitwise_equal(one.gw, two.gw));
@@ -344,20 +347,89 @@ TEST_CASE("embedding_conv1d_maxpool pools during the gather with the bits of the
             CHECK(bitwise_equal(got, expected));
           }
   set_num_threads(saved);
-  // Recording gradients: the three ops, differentiable as usual.
-  Tensor el = e.clone().set_requires_grad();
-  el.detach().select(0, 7).fill_(0.5f);
-  const Tensor y = embedding_conv1d_maxpool(ids, el, w, b, 1, "valid", -1, true, 2);
-  REQUIRE(y.requires_grad());
-  CHECK(y.shape() == Shape{5, 10, 24});
-  CHECK(bitwise_equal(y, maxpool1d(relu(embedding_conv1d(ids, el, w, b)), 2)));
-  sum(y).backward();
-  CHECK(el.grad().defined());
   // Bad pooling arguments get maxpool1d's errors, with or without gradients.
   NoGradGuard no_grad;
   CHECK_THROWS_WITH_AS(embedding_conv1d_maxpool(ids, e, w, b, 1, "valid", -1, true, 0), doctest::Contains("maxpool1d: pool_size must be at least 1, got 0"), Error);
   CHECK_THROWS_WITH_AS(embedding_conv1d_maxpool(ids, e, w, b, 1, "valid", -1, true, 22),
                        doctest::Contains("maxpool1d: input has shape [5, 21, 24], whose length 21 is shorter than pool_size 22"), Error);
+}
+
+namespace {
+
+/// Output and the gradients of E, W and b under the loss sum(y · r), for the pooled op or the three ops.
+Run run_pooled(bool fused_pool, const Tensor& ids, const Tensor& e, const Tensor& w, const Tensor& b, const char* padding,
+               bool act, std::int64_t pool, std::optional<std::int64_t> pool_stride, const Tensor& r) {
+  Tensor el = e.detach().clone().set_requires_grad(), wl = w.detach().clone().set_requires_grad();
+  Tensor bl = b.detach().clone().set_requires_grad();
+  Tensor y;
+  if (fused_pool) {
+    y = embedding_conv1d_maxpool(ids, el, wl, bl, 1, padding, 0, act, pool, pool_stride, EmbeddingConvPath::fused);
+  } else {
+    const Tensor z = embedding_conv1d(ids, el, wl, bl, 1, padding, 0, EmbeddingConvPath::fused);
+    y = maxpool1d(act ? relu(z) : z, pool, pool_stride);
+  }
+  sum(mul(y, r)).backward();
+  return {y, el.grad(), wl.grad(), bl.grad()};
+}
+
+}  // namespace
+
+TEST_CASE("embedding_conv1d_maxpool trains through the pooled gather with the bits of the three ops") {
+  // Non-overlapping windows pool in the gather and scatter the pooled gradient straight into the
+  // table's; overlapping ones (stride 1 < pool) take the three ops. Either way: the same bits.
+  Generator g(44);
+  const std::int64_t V = 40, C = 16, F = 48, B = 24, T = 23;  // large enough for two threads
+  Tensor e = randn({V, C}, g), w = randn({3, C, F}, g), b = randn({F}, g);
+  Tensor ids = randint(0, V, {B, T}, g);
+  ids.slice(1, 0, 5).zero_();                  // padded starts: row 0 is hot
+  ids.select(0, 3).slice(0, 8, 12).fill_(9);  // repeated windows: ties in the pooling
+  Tensor mostly_padding = ids.clone();
+  mostly_padding.slice(1, 0, 16).zero_();      // one id over half: two threads split columns, not ids
+  const int saved = num_threads();
+  for (const Tensor& seq : {ids, mostly_padding})
+  for (const char* padding : {"valid", "same"})
+    for (bool act : {true, false})
+      for (std::int64_t pool : {1, 2, 3})
+        for (std::optional<std::int64_t> pool_stride : {std::optional<std::int64_t>{}, std::optional<std::int64_t>{1},
+                                                         std::optional<std::int64_t>{pool + 1}}) {
+          const std::int64_t t_conv = std::string(padding) == "valid" ? T - 2 : T;
+          const std::int64_t t_pool = (t_conv - pool) / pool_stride.value_or(pool) + 1;
+          Tensor r = randn({B, t_pool, F}, g);
+          set_num_threads(1);
+          const Run three = run_pooled(false, seq, e, w, b, padding, act, pool, pool_stride, r);
+          for (int threads : {1, 2}) {
+            INFO(padding, " relu ", act, " pool ", pool, " stride ", pool_stride.value_or(0), " threads ", threads);
+            set_num_threads(threads);
+            const Run one = run_pooled(true, seq, e, w, b, padding, act, pool, pool_stride, r);
+            CHECK(one.y.shape() == Shape{B, t_pool, F});
+            CHECK(bitwise_equal(one.y, three.y));
+            CHECK(bitwise_equal(one.ge, three.ge));
+            CHECK(bitwise_equal(one.gw, three.gw));
+            CHECK(bitwise_equal(one.gb, three.gb));
+          }
+        }
+  set_num_threads(saved);
+  // Only the bias learns: the scatter runs for its sum alone.
+  Tensor bl = b.clone().set_requires_grad();
+  const Tensor r = randn({B, 10, F}, g);
+  sum(mul(embedding_conv1d_maxpool(ids, e, w, bl, 1, "valid", 0, true, 2, std::nullopt, EmbeddingConvPath::fused), r))
+      .backward();
+  CHECK(bitwise_equal(bl.grad(), run_pooled(false, ids, e, w, b, "valid", true, 2, std::nullopt, r).gb));
+}
+
+TEST_CASE("embedding_conv1d_maxpool gradcheck in double precision, pooled in the gather") {
+  Generator g(45);
+  Tensor ids = randint(0, 5, {2, 11}, g);
+  for (bool act : {true, false})
+    for (std::int64_t pool : {2, 3}) {
+      INFO("relu ", act, " pool ", pool);
+      RECSYS_CHECK_GRADCHECK(
+          [&](const autograd::TensorList& in) {
+            return embedding_conv1d_maxpool(ids, in[0], in[1], in[2], 1, "same", -1, act, pool, std::nullopt,
+                                            EmbeddingConvPath::fused);
+          },
+          {param({5, 3}, g), param({3, 3, 4}, g), param({4}, g)});
+    }
 }
 
 TEST_CASE("Sequential inference pools in the gather and matches the recorded forward bit for bit") {
@@ -376,7 +448,7 @@ TEST_CASE("Sequential inference pools in the gather and matches the recorded for
   CHECK(bitwise_equal(model(ids), recorded));  // the second call reuses the kept table
 }
 
-TEST_CASE("embedding_conv1d gather kernels give the same bits on every instruction set this CPU has") {
+TEST_CASE("embedding_conv1d gather and pooled-scatter kernels give the same bits on every instruction set this CPU has") {
   // F = 176: one 128-column register block and a 48-column tail; F = 24 is not a multiple of 16, so
   // the AVX-512 kernel falls back to the portable loop.
   namespace d = cpu::embedding_conv1d_detail;
@@ -406,23 +478,47 @@ TEST_CASE("embedding_conv1d gather kernels give the same bits on every instructi
           pool.t_out = (T - size) / 2 + 1;
           const float* bp = with_bias ? bias.data<float>() : nullptr;
           const std::int64_t* ip = ids.data<std::int64_t>();
+          const std::int64_t n_pooled = B * pool.t_out * F;
           Tensor plain = empty({B, T, F}), pooled = empty({B, pool.t_out, F}), scratch = empty({1, F});
+          std::vector<std::uint8_t> winner(static_cast<std::size_t>(n_pooled));
+          Tensor grad_pooled = randn({B, pool.t_out, F}, g), grad_table = empty({V, K, F}), grad_bias = empty({F});
           d::gather_base<std::int64_t, float>(s, ip, table.data<float>(), bp, plain.data<float>(), 0, B * T);
           d::gather_pool_base<std::int64_t, float>(s, pool, ip, table.data<float>(), bp, pooled.data<float>(),
-                                                   scratch.data<float>(), 0, B * pool.t_out);
-          CHECK(bitwise_equal(pooled, maxpool1d(act ? relu(plain) : plain, size, 2)));
+                                                   scratch.data<float>(), winner.data(), 0, B * pool.t_out);
+          const Tensor expected = maxpool1d(act ? relu(plain) : plain, size, 2);
+          CHECK(bitwise_equal(pooled, expected));
+          // Recording winners changes nothing in the output.
+          Tensor pooled_inference = empty({B, pool.t_out, F});
+          d::gather_pool_base<std::int64_t, float>(s, pool, ip, table.data<float>(), bp, pooled_inference.data<float>(),
+                                                   scratch.data<float>(), nullptr, 0, B * pool.t_out);
+          CHECK(bitwise_equal(pooled_inference, expected));
+          const d::ScatterPart all{0, V, 0, F, 0, F};
+          d::scatter_pooled_base<std::int64_t, float>(s, pool, ip, grad_pooled.data<float>(), winner.data(),
+                                                      grad_table.data<float>(), grad_bias.data<float>(), all);
 #if RECSYS_X86_SIMD
           for (cpu::SimdLevel level : {cpu::SimdLevel::avx2, cpu::SimdLevel::avx512}) {
             if (static_cast<int>(cpu::detect_simd_level()) < static_cast<int>(level)) continue;
             INFO("level ", cpu::simd_level_name(level));
             const bool wide = level == cpu::SimdLevel::avx512;
-            Tensor plain2 = empty({B, T, F}), pooled2 = empty({B, pool.t_out, F});
+            Tensor plain2 = empty({B, T, F}), pooled2 = empty({B, pool.t_out, F}), pooled3 = empty({B, pool.t_out, F});
+            std::vector<std::uint8_t> winner2(static_cast<std::size_t>(n_pooled));
             (wide ? d::gather_avx512<std::int64_t> : d::gather_avx2<std::int64_t>)(
                 s, ip, table.data<float>(), bp, plain2.data<float>(), 0, B * T);
-            (wide ? d::gather_pool_avx512<std::int64_t> : d::gather_pool_avx2<std::int64_t>)(
-                s, pool, ip, table.data<float>(), bp, pooled2.data<float>(), scratch.data<float>(), 0, B * pool.t_out);
+            const auto pool_fn = wide ? d::gather_pool_avx512<std::int64_t> : d::gather_pool_avx2<std::int64_t>;
+            pool_fn(s, pool, ip, table.data<float>(), bp, pooled2.data<float>(), scratch.data<float>(), nullptr, 0,
+                    B * pool.t_out);
+            pool_fn(s, pool, ip, table.data<float>(), bp, pooled3.data<float>(), scratch.data<float>(),
+                    winner2.data(), 0, B * pool.t_out);
             CHECK(bitwise_equal(plain2, plain));
             CHECK(bitwise_equal(pooled2, pooled));
+            CHECK(bitwise_equal(pooled3, pooled));
+            CHECK(winner2 == winner);
+            Tensor grad_table2 = empty({V, K, F}), grad_bias2 = empty({F});
+            (wide ? d::scatter_pooled_avx512<std::int64_t> : d::scatter_pooled_avx2<std::int64_t>)(
+                s, pool, ip, grad_pooled.data<float>(), winner2.data(), grad_table2.data<float>(),
+                grad_bias2.data<float>(), all);
+            CHECK(bitwise_equal(grad_table2, grad_table));
+            CHECK(bitwise_equal(grad_bias2, grad_bias));
           }
 #endif
         }

@@ -22,9 +22,9 @@ namespace recsys::nn {
 /// An Embedding directly followed by a Conv1D runs as one embedding_conv1d (per vocabulary row when
 /// that is cheaper; same results up to rounding) unless set_fuse_embedding_conv(false) or
 /// RECSYS_FUSE_EMBEDDING_CONV=0 turned the fusion off. Forwards that record no gradient (inference)
-/// keep that op's per-vocabulary table while the two layers' weights stay unchanged, and when a
-/// MaxPool1D follows a Conv1D with no activation or ReLU they pool during the same pass
-/// (embedding_conv1d_maxpool).
+/// keep that op's per-vocabulary table while the two layers' weights stay unchanged. When a
+/// MaxPool1D follows a Conv1D with no activation or ReLU, the pooling happens during the same pass,
+/// in training too (embedding_conv1d_maxpool).
 template <class... Layers>
 class Sequential : public Module {
   static_assert(sizeof...(Layers) > 0, "Sequential needs at least one layer");
@@ -89,7 +89,7 @@ class Sequential : public Module {
   }
 
   /// Embedding, Conv1D (no activation or ReLU) and MaxPool1D as one op: pooled during the gather
-  /// when nothing records gradients, the three ops otherwise.
+  /// (see embedding_conv1d_maxpool for when it falls back to the three ops).
   static Tensor embedding_conv_pool(const Embedding& emb, const Conv1D& conv, const MaxPool1D& pool, const Tensor& ids,
                                     EmbeddingConvTableCache& cache) {
     const Conv1DOptions& o = conv.options();

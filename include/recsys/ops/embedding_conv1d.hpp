@@ -14,6 +14,7 @@
 #include "recsys/autograd/function.hpp"
 #include "recsys/core/tensor.hpp"
 #include "recsys/cpu/embedding_conv1d.hpp"
+#include "recsys/cpu/embedding_conv1d_scatter.hpp"
 #include "recsys/ops/checks.hpp"
 #include "recsys/ops/conv1d.hpp"
 #include "recsys/ops/embedding.hpp"
@@ -214,15 +215,22 @@ inline Tensor embedding_conv1d_impl(const Tensor& ids, const Tensor& embedding_w
   const bool build_table = !table.defined();
   Tensor w_cat = build_table ? Tensor::empty({C, K * F}, opts) : Tensor();
   if (build_table) table = Tensor::empty({vocab, K, F}, opts);
-  // Pooling in the gather: only without gradients, and only where maxpool1d would accept the input.
+  // Pooling in the gather, where maxpool1d would accept the input. Training needs windows that do not
+  // overlap (each convolution step then gets at most one pooled gradient) and offsets that fit a byte.
   cpu::EmbeddingConv1dPool pl;
-  pooled = pool != nullptr && !record && g.t_out >= pool->size;
+  pooled = pool != nullptr && g.t_out >= pool->size &&
+           (!record || (pool->stride >= pool->size && pool->size < cpu::kNoWinner));
   if (pooled) {
     pl = *pool;
     pl.t_out = (g.t_out - pl.size) / pl.stride + 1;
   }
   Tensor out = Tensor::empty({batch, pooled ? pl.t_out : g.t_out, F}, opts);
   Tensor scratch = pooled ? Tensor::empty({num_threads(), F}, opts) : Tensor();
+  // The winning window step of every pooled element, one byte each (in int32 storage: the allocator
+  // hands out tensors, and reusing its blocks keeps the training step free of page faults).
+  const std::int64_t pooled_numel = batch * pl.t_out * F;
+  Tensor winners = pooled && record ? Tensor::empty({(pooled_numel + 3) / 4}, {DType::int32, E.device()}) : Tensor();
+  auto* winner_bytes = winners.defined() ? reinterpret_cast<std::uint8_t*>(winners.data<std::int32_t>()) : nullptr;
   visit_integer(ids.dtype(), op, [&]<class Id>() {
     const std::int64_t bad = cpu::embedding_conv1d_first_bad_id(idc.data<Id>(), ids.numel(), vocab);
     if (bad >= 0) {
@@ -248,7 +256,7 @@ inline Tensor embedding_conv1d_impl(const Tensor& ids, const Tensor& embedding_w
       const T* bias_p = bias.defined() ? bias.data<T>() : nullptr;
       if (pooled)
         cpu::embedding_conv1d_gather_maxpool(g, pl, idc.data<Id>(), table.data<T>(), bias_p, out.data<T>(),
-                                             scratch.data<T>());
+                                             scratch.data<T>(), winner_bytes);
       else
         cpu::embedding_conv1d_gather(g, idc.data<Id>(), table.data<T>(), bias_p, out.data<T>());
     });
@@ -265,11 +273,18 @@ inline Tensor embedding_conv1d_impl(const Tensor& ids, const Tensor& embedding_w
     const Tensor gy = grads[0].contiguous();
     const Tensor& idv = sids.get(op);
     Tensor ge, gw, gb;
-    if (need_e || need_w) {
-      Tensor g_table = Tensor::empty({vocab, K, F}, opts);  // G_k, tap by tap: (vocab, K, F)
+    if (pooled && need_b) gb = Tensor::empty({F}, opts);
+    if (need_e || need_w || (pooled && need_b)) {
+      Tensor g_table = need_e || need_w ? Tensor::empty({vocab, K, F}, opts) : Tensor();  // G_k: (vocab, K, F)
       visit_integer(idv.dtype(), op, [&]<class Id>() {
         visit_floating(gy.dtype(), op, [&]<class T>() {
-          cpu::embedding_conv1d_scatter(g, idv.data<Id>(), gy.data<T>(), g_table.data<T>());
+          if (pooled)
+            cpu::embedding_conv1d_scatter_pooled(g, pl, idv.data<Id>(), gy.data<T>(),
+                                                 reinterpret_cast<const std::uint8_t*>(winners.data<std::int32_t>()),
+                                                 g_table.defined() ? g_table.data<T>() : nullptr,
+                                                 gb.defined() ? gb.data<T>() : nullptr);
+          else
+            cpu::embedding_conv1d_scatter(g, idv.data<Id>(), gy.data<T>(), g_table.data<T>());
           if (need_w) {  // dW_k (C × F) = Eᵀ · G_k, one GEMM per tap in one batched call
             gw = Tensor::empty({K, C, F}, opts);
             GemmArgs<T> p;
@@ -310,7 +325,7 @@ inline Tensor embedding_conv1d_impl(const Tensor& ids, const Tensor& embedding_w
         });
       });
     }
-    if (need_b) gb = sum(gy.reshape({-1, F}), 0);
+    if (need_b && !pooled) gb = sum(gy.reshape({-1, F}), 0);
     return {ge, gw, gb};
   });
   return out;
@@ -340,9 +355,14 @@ inline Tensor embedding_conv1d(const Tensor& ids, const Tensor& embedding_weight
 }
 
 /// maxpool1d(relu(embedding_conv1d(...)), pool_size, pool_stride), or without the relu when `relu` is
-/// false: an Embedding → Conv1D → MaxPool1D stack. A call that records no gradient and takes the
-/// fused form pools during the gather, so the convolution output never reaches memory (the same bits
-/// as the three ops); every other call runs the three ops.
+/// false: an Embedding → Conv1D → MaxPool1D stack. A call that takes the fused form pools during the
+/// gather, so the convolution output never reaches memory: without gradients always, and when
+/// recording for windows that do not overlap (pool_stride >= pool_size, the Keras default), keeping
+/// a byte per pooled element (which window step won) so that backward scatters the pooled gradient
+/// straight into the table gradient. Output, dE and dW have the bits of the three ops; the bias
+/// gradient too. Other calls run the three ops. One difference at the edge: where the ReLU passes no
+/// gradient (z <= 0), a NaN or infinite pooled gradient gives 0 here, as PyTorch's ReLU does, while
+/// the relu op's gy · 0 gives NaN.
 inline Tensor embedding_conv1d_maxpool(const Tensor& ids, const Tensor& embedding_weight, const Tensor& conv_weight,
                                        const Tensor& conv_bias, std::int64_t stride, std::string_view padding,
                                        std::int64_t padding_idx, bool relu, std::int64_t pool_size,
