@@ -167,7 +167,7 @@ ScatterPooledFn<Id, T> scatter_pooled_kernel() {
 /// Cuts a scatter into one ScatterPart per thread and runs kernel(part) for each. Threads own
 /// disjoint ranges of vocabulary ids — whole table rows, so no two cores write the same stretch of
 /// the table (when they split the columns of every row instead, each core ran slower than one core
-/// alone doing all of it: the lines kept moving between the cores' caches) — with about the same
+/// alone doing all of it, most likely as lines moved between the cores' caches) — with about the same
 /// number of id occurrences in each range. When one id alone is more than a thread's share
 /// (padding in mostly short sequences), no cut by ids balances, and the threads split the columns
 /// (blocks of 16, a cache line of floats). The bias sum's columns are split either way.
