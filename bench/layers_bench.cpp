@@ -1,4 +1,4 @@
-// bench/layers_bench.cpp — embedding, conv1d, maxpool1d and dropout at the reference model's shapes: GB/s, GFLOP/s, samples/s.
+// bench/layers_bench.cpp — embedding, conv1d, maxpool1d, dropout and the fused embedding-conv-pool at the reference model's shapes: GB/s, GFLOP/s, samples/s.
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
@@ -155,6 +155,31 @@ void BM_dropout_forward(benchmark::State& state) {
   set_rates(state, batch, 2.0 * batch * kSeq * kDim * sizeof(float), 0);
 }
 
+/// Embedding → Conv1D(ReLU) → MaxPool1D, forward with gradients and backward to E, W and b: the
+/// training step's first three layers. `pooled_op` runs embedding_conv1d_maxpool (the pooling in the
+/// gather, the pooled gradient scattered straight into the table's), otherwise the same three ops
+/// one by one (embedding_conv1d, relu, maxpool1d). Same bits; the difference is the conv output and
+/// the passes over it.
+void embedding_conv_pool_train(benchmark::State& state, bool pooled_op) {
+  const std::int64_t batch = state.range(0), t_pool = (kSeq - kKernel + 1) / 2;
+  Generator gen(8);
+  const Tensor ids = model_ids(batch, gen);
+  const Tensor e = randn({kVocab, kDim}, gen).set_requires_grad();
+  const Tensor w = randn({kKernel, kDim, kFilters}, gen).set_requires_grad();
+  const Tensor b = randn({kFilters}, gen).set_requires_grad();
+  const Tensor gy = randn({batch, t_pool, kFilters}, gen);
+  for (auto _ : state) {
+    for (const Tensor* p : {&e, &w, &b}) p->set_grad(Tensor());
+    const Tensor y = pooled_op ? embedding_conv1d_maxpool(ids, e, w, b, 1, "valid", 0, true, 2)
+                               : maxpool1d(relu(embedding_conv1d(ids, e, w, b, 1, "valid", 0)), 2);
+    y.backward(gy);
+    benchmark::DoNotOptimize(w.grad().data<float>());
+  }
+  set_rates(state, batch, 0, 0);
+}
+void BM_embedding_conv_pool_train(benchmark::State& state) { embedding_conv_pool_train(state, true); }
+void BM_embedding_conv_pool_train_three_ops(benchmark::State& state) { embedding_conv_pool_train(state, false); }
+
 void batches(benchmark::internal::Benchmark* b) {
   for (std::int64_t batch : {32, 256}) b->Arg(batch);
   b->ArgName("batch")->UseRealTime()->Unit(benchmark::kMicrosecond);
@@ -172,5 +197,7 @@ BENCHMARK(BM_conv1d_backward_weight_only)->Apply(batches);
 BENCHMARK(BM_maxpool1d_forward)->Apply(batches);
 BENCHMARK(BM_maxpool1d_backward)->Apply(batches);
 BENCHMARK(BM_dropout_forward)->Apply(batches);
+BENCHMARK(BM_embedding_conv_pool_train)->Apply(batches);
+BENCHMARK(BM_embedding_conv_pool_train_three_ops)->Apply(batches);
 
 BENCHMARK_MAIN();
