@@ -495,6 +495,10 @@ TEST_CASE("embedding_conv1d gather and pooled-scatter kernels give the same bits
           const d::ScatterPart all{0, V, 0, F, 0, F};
           d::scatter_pooled_base<std::int64_t, float>(s, pool, ip, grad_pooled.data<float>(), winner.data(),
                                                       grad_table.data<float>(), grad_bias.data<float>(), all);
+          // Without winners every gradient is routed (the plain scatter's form).
+          Tensor grad_table_all = empty({V, K, F}), grad_bias_all = empty({F});
+          d::scatter_pooled_base<std::int64_t, float>(s, pool, ip, grad_pooled.data<float>(), nullptr,
+                                                      grad_table_all.data<float>(), grad_bias_all.data<float>(), all);
 #if RECSYS_X86_SIMD
           for (cpu::SimdLevel level : {cpu::SimdLevel::avx2, cpu::SimdLevel::avx512}) {
             if (static_cast<int>(cpu::detect_simd_level()) < static_cast<int>(level)) continue;
@@ -519,6 +523,11 @@ TEST_CASE("embedding_conv1d gather and pooled-scatter kernels give the same bits
                 grad_bias2.data<float>(), all);
             CHECK(bitwise_equal(grad_table2, grad_table));
             CHECK(bitwise_equal(grad_bias2, grad_bias));
+            (wide ? d::scatter_pooled_avx512<std::int64_t> : d::scatter_pooled_avx2<std::int64_t>)(
+                s, pool, ip, grad_pooled.data<float>(), nullptr, grad_table2.data<float>(), grad_bias2.data<float>(),
+                all);
+            CHECK(bitwise_equal(grad_table2, grad_table_all));
+            CHECK(bitwise_equal(grad_bias2, grad_bias_all));
           }
 #endif
         }

@@ -33,32 +33,8 @@ struct ScatterPart {
   std::int64_t v0 = 0, v1 = 0, c0 = 0, c1 = 0, b0 = 0, b1 = 0;
 };
 
-/// One share of the scatter (see embedding_conv1d_scatter).
-template <class Id, class T>
-[[gnu::always_inline]] inline void scatter_part(const EmbeddingConv1dShape& g, const Id* ids, const T* grad_out,
-                                                T* grad_table, const ScatterPart& part) {
-  const std::int64_t F = g.filters, KF = g.kernel * g.filters, rows = g.batch * g.t_out;
-  const std::int64_t c0 = part.c0, c1 = part.c1;
-  for (std::int64_t v = part.v0 * g.kernel; v < part.v1 * g.kernel; ++v)
-    std::fill(grad_table + v * F + c0, grad_table + v * F + c1, T(0));
-  for (std::int64_t r = 0; r < rows; ++r) {
-    const std::int64_t b = r / g.t_out, t = r - b * g.t_out;
-    const Id* row_ids = ids + b * g.t_in;
-    const T* __restrict src = grad_out + r * F;
-    if (r + kScatterPrefetchRows < rows) prefetch_columns(src + kScatterPrefetchRows * F, c0, c1);
-    for (std::int64_t k = 0; k < g.kernel; ++k) {
-      const std::int64_t j = t * g.stride + k - g.pad_left;
-      if (j < 0 || j >= g.t_in) continue;
-      const auto id = static_cast<std::int64_t>(row_ids[j]);
-      if (id < part.v0 || id >= part.v1) continue;
-      T* __restrict dst = grad_table + id * KF + k * F;
-#pragma omp simd
-      for (std::int64_t c = c0; c < c1; ++c) dst[c] += src[c];
-    }
-  }
-}
-
-/// One share of the pooled scatter (see embedding_conv1d_scatter_pooled).
+/// One share of the pooled scatter (see embedding_conv1d_scatter_pooled). A null `winner` routes
+/// every gradient (the plain scatter: windows of one step, no ReLU).
 template <class Id, class T>
 [[gnu::always_inline]] inline void scatter_pooled_part(const EmbeddingConv1dShape& g, const EmbeddingConv1dPool& pool,
                                                        const Id* ids, const T* grad_pooled, const std::uint8_t* winner,
@@ -71,18 +47,24 @@ template <class Id, class T>
     for (std::int64_t v = part.v0 * g.kernel; v < part.v1 * g.kernel; ++v)
       std::fill(grad_table + v * F + c0, grad_table + v * F + c1, T(0));
   if (bias) std::fill(grad_bias + part.b0, grad_bias + part.b1, T(0));
+  const std::int64_t p0 = bias ? std::min(c0, part.b0) : c0, p1 = bias ? std::max(c1, part.b1) : c1;
   for (std::int64_t r = 0; r < rows; ++r) {
     const std::int64_t b = r / pool.t_out, t0 = (r - b * pool.t_out) * pool.stride;
     const Id* row_ids = ids + b * g.t_in;
     const T* __restrict src = grad_pooled + r * F;
-    const std::uint8_t* __restrict win = winner + r * F;
+    const std::uint8_t* __restrict win = winner != nullptr ? winner + r * F : nullptr;
     if (r + kScatterPrefetchRows < rows) {
-      prefetch_columns(src + kScatterPrefetchRows * F, std::min(c0, part.b0), std::max(c1, part.b1));
-      prefetch_columns(win + kScatterPrefetchRows * F, std::min(c0, part.b0), std::max(c1, part.b1));
+      prefetch_columns(src + kScatterPrefetchRows * F, p0, p1);
+      if (win != nullptr) prefetch_columns(win + kScatterPrefetchRows * F, p0, p1);
     }
     if (bias) {
+      if (win == nullptr) {
 #pragma omp simd
-      for (std::int64_t c = part.b0; c < part.b1; ++c) grad_bias[c] += win[c] != kNoWinner ? src[c] : T(0);
+        for (std::int64_t c = part.b0; c < part.b1; ++c) grad_bias[c] += src[c];
+      } else {
+#pragma omp simd
+        for (std::int64_t c = part.b0; c < part.b1; ++c) grad_bias[c] += win[c] != kNoWinner ? src[c] : T(0);
+      }
     }
     if (!table) continue;
     for (std::int64_t j = 0; j < pool.size; ++j) {
@@ -93,25 +75,23 @@ template <class Id, class T>
         const auto id = static_cast<std::int64_t>(row_ids[i]);
         if (id < part.v0 || id >= part.v1) continue;
         T* __restrict dst = grad_table + id * KF + k * F;
+        if (win == nullptr) {
 #pragma omp simd
-        for (std::int64_t c = c0; c < c1; ++c) dst[c] += win[c] == step ? src[c] : T(0);
+          for (std::int64_t c = c0; c < c1; ++c) dst[c] += src[c];
+        } else {
+#pragma omp simd
+          for (std::int64_t c = c0; c < c1; ++c) dst[c] += win[c] == step ? src[c] : T(0);
+        }
       }
     }
   }
 }
 
 template <class Id, class T>
-using ScatterFn = void (*)(const EmbeddingConv1dShape&, const Id*, const T*, T*, const ScatterPart&);
-template <class Id, class T>
 using ScatterPooledFn = void (*)(const EmbeddingConv1dShape&, const EmbeddingConv1dPool&, const Id*, const T*,
                                  const std::uint8_t*, T*, T*, const ScatterPart&);
 
 // Compiled for the baseline ISA and, for float on x86, for AVX2 and AVX-512 (as the gathers are).
-template <class Id, class T>
-void scatter_base(const EmbeddingConv1dShape& g, const Id* ids, const T* grad_out, T* grad_table,
-                  const ScatterPart& part) {
-  scatter_part(g, ids, grad_out, grad_table, part);
-}
 template <class Id, class T>
 void scatter_pooled_base(const EmbeddingConv1dShape& g, const EmbeddingConv1dPool& pool, const Id* ids,
                          const T* grad_pooled, const std::uint8_t* winner, T* grad_table, T* grad_bias,
@@ -119,16 +99,6 @@ void scatter_pooled_base(const EmbeddingConv1dShape& g, const EmbeddingConv1dPoo
   scatter_pooled_part(g, pool, ids, grad_pooled, winner, grad_table, grad_bias, part);
 }
 #if RECSYS_X86_SIMD
-template <class Id>
-RECSYS_TARGET_AVX2 void scatter_avx2(const EmbeddingConv1dShape& g, const Id* ids, const float* grad_out,
-                                     float* grad_table, const ScatterPart& part) {
-  scatter_part(g, ids, grad_out, grad_table, part);
-}
-template <class Id>
-RECSYS_TARGET_AVX512 void scatter_avx512(const EmbeddingConv1dShape& g, const Id* ids, const float* grad_out,
-                                         float* grad_table, const ScatterPart& part) {
-  scatter_part(g, ids, grad_out, grad_table, part);
-}
 template <class Id>
 RECSYS_TARGET_AVX2 void scatter_pooled_avx2(const EmbeddingConv1dShape& g, const EmbeddingConv1dPool& pool,
                                             const Id* ids, const float* grad_pooled, const std::uint8_t* winner,
@@ -143,16 +113,6 @@ RECSYS_TARGET_AVX512 void scatter_pooled_avx512(const EmbeddingConv1dShape& g, c
 }
 #endif
 
-template <class Id, class T>
-ScatterFn<Id, T> scatter_kernel() {
-#if RECSYS_X86_SIMD
-  if constexpr (std::is_same_v<T, float>) {
-    if (simd_level() == SimdLevel::avx512) return &scatter_avx512<Id>;
-    if (simd_level() == SimdLevel::avx2) return &scatter_avx2<Id>;
-  }
-#endif
-  return &scatter_base<Id, T>;
-}
 template <class Id, class T>
 ScatterPooledFn<Id, T> scatter_pooled_kernel() {
 #if RECSYS_X86_SIMD
@@ -216,20 +176,6 @@ void for_scatter_parts(const EmbeddingConv1dShape& g, const Id* ids, bool parall
 
 }  // namespace embedding_conv1d_detail
 
-/// The gather's adjoint: grad_table[v, k, :] = Σ over output steps (b, t) whose tap k reads id v of
-/// grad_out[b, t, :]. Threads split the work (for_scatter_parts) but never the positions: every
-/// thread walks all positions in order and adds into its own part of the table, so each element
-/// sums its terms in position order whatever the thread count (bitwise reproducible) and there are
-/// no racing adds. grad_out is read in order; the random reads and writes land in grad_table
-/// (vocab·K·F, cache-sized for real vocabularies).
-template <class Id, class T>
-void embedding_conv1d_scatter(const EmbeddingConv1dShape& g, const Id* ids, const T* grad_out, T* grad_table) {
-  const auto kernel = embedding_conv1d_detail::scatter_kernel<Id, T>();
-  embedding_conv1d_detail::for_scatter_parts(
-      g, ids, g.batch * g.t_out * g.kernel * g.filters >= kParallelGrain,
-      [&](const embedding_conv1d_detail::ScatterPart& part) { kernel(g, ids, grad_out, grad_table, part); });
-}
-
 /// The adjoint of the training gather_maxpool, for windows that do not overlap (pool.stride >=
 /// pool.size): each pooled gradient goes to the one convolution step that won its window (winner),
 /// then through the taps as embedding_conv1d_scatter sends it. The pooling's and the ReLU's backward
@@ -238,6 +184,7 @@ void embedding_conv1d_scatter(const EmbeddingConv1dShape& g, const Id* ids, cons
 /// which changes no bits), so grad_table equals the scatter of maxpool1d's and relu's gradients bit
 /// for bit. grad_bias (may be null) receives Σ of the routed gradients, in position order, as sum()
 /// over dim 0 of that convolution gradient adds them. grad_table may be null when only the bias learns.
+/// A null winner routes every gradient (embedding_conv1d_scatter).
 template <class Id, class T>
 void embedding_conv1d_scatter_pooled(const EmbeddingConv1dShape& g, const EmbeddingConv1dPool& pool, const Id* ids,
                                      const T* grad_pooled, const std::uint8_t* winner, T* grad_table, T* grad_bias) {
@@ -247,6 +194,21 @@ void embedding_conv1d_scatter_pooled(const EmbeddingConv1dShape& g, const Embedd
       [&](const embedding_conv1d_detail::ScatterPart& part) {
         kernel(g, pool, ids, grad_pooled, winner, grad_table, grad_bias, part);
       });
+}
+
+/// The gather's adjoint: grad_table[v, k, :] = Σ over output steps (b, t) whose tap k reads id v of
+/// grad_out[b, t, :]. Threads split the work (for_scatter_parts) but never the positions: every
+/// thread walks all positions in order and adds into its own part of the table, so each element
+/// sums its terms in position order whatever the thread count (bitwise reproducible) and there are
+/// no racing adds. grad_out is read in order; the random reads and writes land in grad_table
+/// (vocab·K·F, cache-sized for real vocabularies).
+/// It is the pooled scatter with windows of one step and every gradient routed, as the plain gather
+/// is the pooled one.
+template <class Id, class T>
+void embedding_conv1d_scatter(const EmbeddingConv1dShape& g, const Id* ids, const T* grad_out, T* grad_table) {
+  EmbeddingConv1dPool one_step;
+  one_step.t_out = g.t_out;
+  embedding_conv1d_scatter_pooled<Id, T>(g, one_step, ids, grad_out, nullptr, grad_table, nullptr);
 }
 
 }  // namespace recsys::cpu
