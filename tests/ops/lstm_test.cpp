@@ -360,11 +360,17 @@ TEST_CASE("lstm float activations are accurate to a few ulp") {
     probe(v);
     probe(-v);
   }
-  for (float v : {0.625f, std::nextafter(0.625f, 0.0f), -0.625f, 0.0f, -0.0f, 88.0f, -87.0f}) probe(v);
+  for (float v : {0.625f, std::nextafter(0.625f, 0.0f), -0.625f, 0.0f, -0.0f, 88.0f, -87.0f, 9.1f, -9.1f}) probe(v);
+  // tanh's worst cases are scattered rounding accidents (scripts/fit_tanh.py): a dense walk over the
+  // float bit patterns of [1e-3, 9.5], about 330k of them, where the rational form does all its work.
+  for (std::uint32_t b = std::bit_cast<std::uint32_t>(1e-3f); std::bit_cast<float>(b) < 9.5f; b += 797) {
+    const float v = std::bit_cast<float>(b);
+    worst_tanh = std::max(worst_tanh, ulps(cpu::vmath::tanh(v), std::tanh(static_cast<double>(v))));
+  }
   MESSAGE("worst ulps: exp ", worst_exp, ", sigmoid ", worst_sig, ", tanh ", worst_tanh);
   CHECK(worst_exp <= 2);
   CHECK(worst_sig <= 4);
-  CHECK(worst_tanh <= 4);
+  CHECK(worst_tanh <= 6);
 
   const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
   CHECK(cpu::vmath::sigmoid(inf) == 1.0f);
@@ -373,6 +379,14 @@ TEST_CASE("lstm float activations are accurate to a few ulp") {
   CHECK(cpu::vmath::tanh(inf) == 1.0f);
   CHECK(cpu::vmath::tanh(-inf) == -1.0f);
   CHECK(cpu::vmath::tanh(1e-30f) == 1e-30f);
+  CHECK(std::signbit(cpu::vmath::tanh(-0.0f)));
+  float highest = 0, lowest = 0;  // never outside [-1, 1], even where rounding pushes up
+  for (float v = 0.0f; v < 12.0f; v += 0.001f) {
+    highest = std::max(highest, cpu::vmath::tanh(v));
+    lowest = std::min(lowest, cpu::vmath::tanh(-v));
+  }
+  CHECK(highest == 1.0f);
+  CHECK(lowest == -1.0f);
   CHECK(std::isnan(cpu::vmath::exp(nan)));
   CHECK(std::isnan(cpu::vmath::sigmoid(nan)));
   CHECK(std::isnan(cpu::vmath::tanh(nan)));

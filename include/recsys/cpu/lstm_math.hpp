@@ -11,10 +11,11 @@
 namespace recsys::cpu::vmath {
 
 // std::exp and std::tanh are library calls the compiler cannot vectorize, and the LSTM cell needs
-// five of them per hidden unit and step. These are the Cephes single-precision algorithms (range
-// reduction + minimax polynomial), written without branches or calls so a loop over them becomes
-// AVX-512/AVX2 code. Measured error (tests/ops/lstm_test.cpp): exp <= 2 ulp, sigmoid and tanh
-// <= 4 ulp — float rounding level, far inside the 1e-5 we promise against PyTorch.
+// five of them per hidden unit and step. exp (and sigmoid through it) is the Cephes single-precision
+// algorithm (range reduction + minimax polynomial), tanh a rational minimax fit; both are written
+// without branches or calls so a loop over them becomes AVX-512/AVX2 code. Measured error
+// (tests/ops/lstm_test.cpp): exp <= 2 ulp, sigmoid <= 4 ulp, tanh <= 6 ulp (3.6e-7 relative) — float
+// rounding level, far inside the 1e-5 we promise against PyTorch.
 
 namespace detail {
 /// cond ? a : b as bit operations. Written as `?:`, GCC's jump threading sees that a clamped input
@@ -25,6 +26,10 @@ namespace detail {
   const std::uint32_t m = 0u - static_cast<std::uint32_t>(cond);
   return std::bit_cast<float>((std::bit_cast<std::uint32_t>(a) & m) | (std::bit_cast<std::uint32_t>(b) & ~m));
 }
+
+/// tanh's rational approximation: P and Q coefficients of z⁰…z⁴ (both start at 1, so tanh(x) = x near 0).
+inline constexpr float kTanhP[5] = {1.0f, 1.337751299e-01f, 3.491305979e-03f, 2.053435310e-05f, 1.324322518e-08f};
+inline constexpr float kTanhQ[5] = {1.0f, 4.671083391e-01f, 2.586097457e-02f, 3.278446675e-04f, 7.732608651e-07f};
 }  // namespace detail
 
 /// e^x for float; inputs are clamped to [-87, 88], so the result stays a normal float (NaN passes).
@@ -53,18 +58,29 @@ namespace detail {
 /// 1 / (1 + e^-x) for float.
 [[gnu::always_inline]] inline float sigmoid(float x) { return 1.0f / (1.0f + vmath::exp(-x)); }
 
-/// tanh for float: an odd polynomial near 0 (where 1 - 2/(e^2x + 1) would cancel), that formula elsewhere.
+/// tanh for float: tanh(x) = x·P(x²)/Q(x²), P and Q of degree 4, on |x| clamped to 9.1 (beyond that
+/// tanh rounds to ±1). One form for every x: about 17 vector operations where the exp-based form
+/// (1 - 2/(e^2x + 1), with an odd polynomial near 0 where that cancels) computed both forms and chose,
+/// about 35 — the LSTM cell spends more than half its time in tanh and σ. The coefficients are a
+/// relative-error minimax fit (tools/fit_tanh.py), then nudged by a few float ulps each to lower the
+/// worst case of float evaluation with and without FMA. Exact: tanh(±0) = ±0, tanh(x) = x for tiny x.
 [[gnu::always_inline]] inline float tanh(float x) {
-  const float ax = std::fabs(x);
-  const float big = 1.0f - 2.0f / (vmath::exp(2.0f * ax) + 1.0f);
-  const float z = x * x;
-  float p = -5.70498872745e-3f;
-  p = p * z + 2.06390887954e-2f;
-  p = p * z - 5.37397155531e-2f;
-  p = p * z + 1.33314422036e-1f;
-  p = p * z - 3.33332819422e-1f;
-  const float small = x + x * z * p;
-  return detail::select(ax < 0.625f, small, std::copysign(big, x));
+  constexpr float kClamp = 9.1f;
+  const float ax = detail::select(std::fabs(x) > kClamp, kClamp, std::fabs(x));  // NaN passes
+  const float z = ax * ax;
+  float p = detail::kTanhP[4];
+  p = p * z + detail::kTanhP[3];
+  p = p * z + detail::kTanhP[2];
+  p = p * z + detail::kTanhP[1];
+  p = p * z + 1.0f;
+  float q = detail::kTanhQ[4];
+  q = q * z + detail::kTanhQ[3];
+  q = q * z + detail::kTanhQ[2];
+  q = q * z + detail::kTanhQ[1];
+  q = q * z + 1.0f;
+  const float r = ax * p / q;
+  // Rounding can land an ulp or two above 1 near the clamp.
+  return std::copysign(detail::select(r > 1.0f, 1.0f, r), x);
 }
 
 /// The LSTM's activations: the fast forms above for float, the exact library functions for double
