@@ -30,6 +30,13 @@ namespace detail {
 /// tanh's rational approximation: P and Q coefficients of z⁰…z⁴ (both start at 1, so tanh(x) = x near 0).
 inline constexpr float kTanhP[5] = {1.0f, 1.337751299e-01f, 3.491305979e-03f, 2.053435310e-05f, 1.324322518e-08f};
 inline constexpr float kTanhQ[5] = {1.0f, 4.671083391e-01f, 2.586097457e-02f, 3.278446675e-04f, 7.732608651e-07f};
+
+/// c[0] + c[1]·z + … + c[4]·z⁴ by Horner's rule (the order scripts/fit_tanh.py tunes the coefficients for).
+[[gnu::always_inline]] inline float horner4(const float (&c)[5], float z) {
+  float acc = c[4];
+  for (int k = 3; k >= 0; --k) acc = acc * z + c[k];
+  return acc;
+}
 }  // namespace detail
 
 /// e^x for float; inputs are clamped to [-87, 88], so the result stays a normal float (NaN passes).
@@ -62,23 +69,13 @@ inline constexpr float kTanhQ[5] = {1.0f, 4.671083391e-01f, 2.586097457e-02f, 3.
 /// tanh rounds to ±1). One form for every x: about 17 vector operations where the exp-based form
 /// (1 - 2/(e^2x + 1), with an odd polynomial near 0 where that cancels) computed both forms and chose,
 /// about 35 — the LSTM cell spends more than half its time in tanh and σ. The coefficients are a
-/// relative-error minimax fit (tools/fit_tanh.py), then nudged by a few float ulps each to lower the
+/// relative-error minimax fit (scripts/fit_tanh.py), then nudged by a few float ulps each to lower the
 /// worst case of float evaluation with and without FMA. Exact: tanh(±0) = ±0, tanh(x) = x for tiny x.
 [[gnu::always_inline]] inline float tanh(float x) {
   constexpr float kClamp = 9.1f;
   const float ax = detail::select(std::fabs(x) > kClamp, kClamp, std::fabs(x));  // NaN passes
   const float z = ax * ax;
-  float p = detail::kTanhP[4];
-  p = p * z + detail::kTanhP[3];
-  p = p * z + detail::kTanhP[2];
-  p = p * z + detail::kTanhP[1];
-  p = p * z + 1.0f;
-  float q = detail::kTanhQ[4];
-  q = q * z + detail::kTanhQ[3];
-  q = q * z + detail::kTanhQ[2];
-  q = q * z + detail::kTanhQ[1];
-  q = q * z + 1.0f;
-  const float r = ax * p / q;
+  const float r = ax * detail::horner4(detail::kTanhP, z) / detail::horner4(detail::kTanhQ, z);
   // Rounding can land an ulp or two above 1 near the clamp.
   return std::copysign(detail::select(r > 1.0f, 1.0f, r), x);
 }
