@@ -100,6 +100,82 @@ TEST_CASE("lstm forward and backward through time match the CPU") {
   }
 }
 
+namespace {
+
+/// Output, last h, last c, then the gradients of all six inputs, of one lstm call on the GPU under a
+/// loss that reaches it through all three results (so dL/dh_{T-1} and dL/dc_{T-1} arrive too). w_hh
+/// is given as its transpose (4H, H) and read through a transposed view.
+TensorList lstm_on_gpu(const TensorList& values) {
+  TensorList leaves;
+  for (const Tensor& v : values) leaves.push_back(v.to(kGpu).set_requires_grad());
+  const LstmResult r = lstm(leaves[0], leaves[1], leaves[2].t(), leaves[3], leaves[4], leaves[5]);
+  Generator u(7);
+  auto weights = [&](const Tensor& t) { return randn(t.shape(), u).to(kGpu); };
+  (sum(r.output * weights(r.output)) + sum(r.h * weights(r.h)) + sum(r.c * weights(r.c))).backward();
+  TensorList out{r.output.detach(), r.h.detach(), r.c.detach()};
+  for (const Tensor& l : leaves) out.push_back(l.grad());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("the persistent lstm recurrence matches the CPU and the stepwise recurrence, forward and backward") {
+  Generator g(57);
+  struct Case {
+    std::int64_t b, h, t;
+    DType dtype = DType::float32;
+  };
+  // Batch: one row, odd, one pass of 32 rows and one more, many passes. Hidden: one unit, odd, past a
+  // group of 8, and 300 (both kernels then need more than the default 48 KB of shared memory). T = 1
+  // has no recurrent step at all.
+  const Case cases[] = {{1, 1, 9},   {7, 7, 9},     {33, 33, 9},   {129, 129, 5},
+                        {1000, 7, 4}, {5, 300, 4}, {33, 128, 1}, {7, 33, 9, DType::float64}};
+  for (const Case& c : cases) {
+    const double scale = 1.0 / std::sqrt(static_cast<double>(c.h));
+    const Tensor x = randn({c.b, c.t, 5}, g, c.dtype), wih = randn({5, 4 * c.h}, g, c.dtype) * 0.3;
+    const Tensor whh_t = randn({4 * c.h, c.h}, g, c.dtype) * scale, bias = randn({4 * c.h}, g, c.dtype) * 0.1;
+    const Tensor h0 = randn({c.b, c.h}, g, c.dtype), c0 = randn({c.b, c.h}, g, c.dtype);
+    const std::string tag = " B=" + std::to_string(c.b) + " H=" + std::to_string(c.h) + " T=" + std::to_string(c.t) +
+                            (c.dtype == DType::float64 ? " float64" : "");
+    {
+      const cuda::LstmRecurrenceGuard persistent(cuda::LstmRecurrence::persistent);
+      const std::int64_t before = cuda::lstm_persistent_launches();
+      compare_with_cpu("persistent lstm output" + tag,
+                       [](const TensorList& in) { return lstm(in[0], in[1], in[2].t(), in[3], in[4], in[5]).output; },
+                       {x, wih, whh_t, bias, h0, c0});
+      compare_with_cpu("persistent lstm last c, zero h0 and c0" + tag,
+                       [](const TensorList& in) { return lstm(in[0], in[1], in[2], in[3]).c; },
+                       {x, wih, whh_t.t().contiguous(), bias});
+      INFO("persistent launches", tag);
+      CHECK(cuda::lstm_persistent_launches() - before == 4);  // forward and backward of both GPU calls
+    }
+    // The same dot products in the same order: only the cell maths may round differently.
+    const TensorList stepwise = lstm_on_gpu({x, wih, whh_t, bias, h0, c0});
+    TensorList persistent;
+    {
+      const cuda::LstmRecurrenceGuard guard(cuda::LstmRecurrence::persistent);
+      persistent = lstm_on_gpu({x, wih, whh_t, bias, h0, c0});
+    }
+    const char* names[] = {"output", "h", "c", "dx", "dw_ih", "dw_hh", "dbias", "dh0", "dc0"};
+    for (std::size_t i = 0; i < stepwise.size(); ++i)
+      check_matches(persistent[i], stepwise[i], c.dtype == DType::float64 ? 1e-13 : 1e-6,
+                    std::string("persistent vs stepwise ") + names[i] + tag);
+  }
+}
+
+TEST_CASE("the persistent lstm falls back to stepwise where a layer does not fit on chip") {
+  // float64, H = 460: the forward kernel would need 237 KB of shared memory (more than a Hopper block
+  // may have), the backward 152 KB (it fits): a stepwise forward then feeds a persistent backward.
+  Generator g(58);
+  const std::int64_t B = 3, T = 3, H = 460;
+  const Tensor x = randn({B, T, 5}, g, DType::float64), wih = randn({5, 4 * H}, g, DType::float64) * 0.3;
+  const Tensor whh = randn({H, 4 * H}, g, DType::float64) * 0.05;
+  const cuda::LstmRecurrenceGuard persistent(cuda::LstmRecurrence::persistent);
+  const std::int64_t before = cuda::lstm_persistent_launches();
+  compare_with_cpu("lstm H=460", [](const TensorList& in) { return lstm(in[0], in[1], in[2]).output; }, {x, wih, whh});
+  CHECK(cuda::lstm_persistent_launches() - before == 1);
+}
+
 TEST_CASE("Adam, AdamW (AMSGrad) and SGD with momentum update the same way on both devices") {
   Generator g(56);
   const Tensor p0 = randn({129, 7}, g), q0 = randn({1000}, g);

@@ -61,6 +61,56 @@ struct LstmCellInferArgs {
   std::int64_t ld_h_copy = 0;
 };
 
+// The whole recurrence of a layer in one call: every step's recurrent GEMM and cell, forward or
+// backward. A backend that keeps w_hh on chip between steps takes these (the CUDA persistent kernels);
+// the CPU does not need to, since each thread already carries its band of rows through all steps.
+// Element (b, t) of a sequence operand is at ptr + b * ld + t * step.
+
+/// Forward over all T steps. On entry `gates` holds x_t·w_ih (the input projection, no bias); on exit
+/// the activations, and c, tanh(c), h are filled: the same as T LstmCellForwardArgs steps, each after
+/// gates_t += h_{t-1}·w_hh.
+template <class T>
+struct LstmSequenceForwardArgs {
+  std::int64_t batch = 0, steps = 0, hidden = 0;
+  T* gates = nullptr;  // (B, T, 4H)
+  std::int64_t ld_gates = 0, step_gates = 0;
+  const T* bias = nullptr;   // (4H)
+  const T* w_rec = nullptr;  // w_hh as an (H, 4H) operand: element (k, n) at [k * ld + n], or [n * ld + k] if transposed
+  std::int64_t ld_w_rec = 0;
+  bool trans_w_rec = false;
+  const T* h0 = nullptr;  // (B, H) contiguous, or null for zeros
+  const T* c0 = nullptr;  // (B, H) contiguous
+  T* c = nullptr;         // (B, T, H) out: c_t
+  T* tanh_c = nullptr;    // (B, T, H) out: tanh(c_t)
+  T* h = nullptr;         // (B, T, H) out: h_t
+  std::int64_t ld_state = 0, step_state = 0;
+  T* h_copy = nullptr;  // optional: h_t again at element (b, t) for t < T - 1
+  std::int64_t ld_h_copy = 0, step_h_copy = 0;
+};
+
+/// Backward over all T steps, last to first: the same as T LstmCellBackwardArgs steps, each followed
+/// by dL/dh_{t-1} = dgates_t·w_hhᵀ.
+template <class T>
+struct LstmSequenceBackwardArgs {
+  std::int64_t batch = 0, steps = 0, hidden = 0;
+  const T* gates = nullptr;  // (B, T, 4H) the activations the forward saved
+  std::int64_t ld_gates = 0, step_gates = 0;
+  const T* c = nullptr;       // (B, T, H) c_t
+  const T* tanh_c = nullptr;  // (B, T, H) tanh(c_t)
+  std::int64_t ld_state = 0, step_state = 0;
+  const T* c0 = nullptr;        // (B, H) contiguous
+  const T* grad_out = nullptr;  // optional (B, T, H): dL/dh_t from the output sequence
+  std::int64_t ld_grad_out = 0, step_grad_out = 0;
+  const T* w_rec = nullptr;  // w_hh as the forward read it (LstmSequenceForwardArgs::w_rec)
+  std::int64_t ld_w_rec = 0;
+  bool trans_w_rec = false;
+  T* grad_h = nullptr;  // (B, H) contiguous: in dL/dh_{T-1}; out dL/dh0 when need_grad_h0, else clobbered
+  T* grad_c = nullptr;  // (B, H) contiguous: in dL/dc_{T-1}; out dL/dc0
+  T* grad_gates = nullptr;  // (B, T, 4H) out: dL/d(pre-activations)
+  std::int64_t ld_grad_gates = 0, step_grad_gates = 0;
+  bool need_grad_h0 = false;
+};
+
 namespace cpu {
 
 /// Below this many cell elements (batch * hidden) one step stays on one thread: forking costs more.

@@ -30,6 +30,16 @@ inline KernelSlot<void(const LstmCellForwardArgs<T>&)> lstm_cell_forward_slot{"l
 template <class T>
 inline KernelSlot<void(const LstmCellBackwardArgs<T>&)> lstm_cell_backward_slot{"lstm_cell_backward",
                                                                                 &cpu::lstm_cell_backward<T>};
+/// The whole recurrence in one call, forward or backward (cpu/lstm.hpp, LstmSequence*Args). A backend
+/// returns false when it does not take the call (the CPU never does; CUDA only when
+/// cuda::set_lstm_recurrence(persistent) chose it and the layer fits on chip); the op then runs the
+/// steps one by one through the two slots above.
+template <class T>
+inline KernelSlot<bool(const LstmSequenceForwardArgs<T>&)> lstm_sequence_forward_slot{
+    "lstm_sequence_forward", [](const LstmSequenceForwardArgs<T>&) { return false; }};
+template <class T>
+inline KernelSlot<bool(const LstmSequenceBackwardArgs<T>&)> lstm_sequence_backward_slot{
+    "lstm_sequence_backward", [](const LstmSequenceBackwardArgs<T>&) { return false; }};
 
 namespace detail {
 
@@ -235,6 +245,32 @@ inline LstmResult lstm(const Tensor& x, const Tensor& w_ih, const Tensor& w_hh, 
       Real* h = hp + r0 * ld_state;
       // The input projection of every step at once: (rows·T × I)·(I × 4H).
       detail::lstm_gemm<Real>(dev, rows * T, G, I, {xp + r0 * T * I, I, false}, w_in, g, G, Real(0));
+      if (!dev.is_cpu()) {  // all steps in one call, when the backend takes it
+        LstmSequenceForwardArgs<Real> s;
+        s.batch = rows;
+        s.steps = T;
+        s.hidden = H;
+        s.gates = g;
+        s.ld_gates = ld_gates;
+        s.step_gates = G;
+        s.bias = bp;
+        s.w_rec = w_rec.data;
+        s.ld_w_rec = w_rec.ld;
+        s.trans_w_rec = w_rec.trans;
+        s.h0 = h0p ? h0p + r0 * H : nullptr;
+        s.c0 = c0p + r0 * H;
+        s.c = cp + r0 * ld_state;
+        s.tanh_c = tp + r0 * ld_state;
+        s.h = h;
+        s.ld_state = ld_state;
+        s.step_state = H;
+        if (hprev_p && T > 1) {  // h_t is row t + 1 of [h_{t-1}, 1]
+          s.h_copy = hprev_p + r0 * ld_hprev + (H + 1);
+          s.ld_h_copy = ld_hprev;
+          s.step_h_copy = H + 1;
+        }
+        if (lstm_sequence_forward_slot<Real>(dev, s)) return;
+      }
       for (std::int64_t t = 0; t < T; ++t) {
         if (t > 0)
           detail::lstm_gemm<Real>(dev, rows, G, H, {h + (t - 1) * H, ld_state, false}, w_rec, g + t * G, ld_gates,
@@ -274,9 +310,6 @@ inline LstmResult lstm(const Tensor& x, const Tensor& w_ih, const Tensor& w_hh, 
         const Tensor& cs_v = s_cs.get("lstm");
         const Tensor& tanh_v = s_tanh.get("lstm");
         const Tensor& c0_v = s_c0.get("lstm");
-        // w_hhᵀ as a row-major (4H × H) matrix, so the per-step GEMM reads it in place instead of
-        // transposing (packing) it again at every step.
-        const Tensor whh_t = s_whh.get("lstm").t().contiguous();
         const Tensor wih_v = need_x ? s_wih.get("lstm") : Tensor();
         Tensor dgates = Tensor::empty({B, T, G}, opts);
         // dh and dc are the running gradients of h_t and c_t, updated in place step by step.
@@ -295,18 +328,51 @@ inline LstmResult lstm(const Tensor& x, const Tensor& w_ih, const Tensor& w_hh, 
           const Real* tp = tanh_v.data<Real>();
           const Real* c0p = c0_v.data<Real>();
           const Real* doutp = dout.defined() ? dout.data<Real>() : nullptr;
-          const detail::LstmOperand<Real> w_rec_t = detail::lstm_weight<Real>(whh_t, false);
           const detail::LstmOperand<Real> w_in_t =
               need_x ? detail::lstm_weight<Real>(wih_v, true) : detail::LstmOperand<Real>{nullptr, 0, false};
           Real* dgp = dgates.data<Real>();
           Real* dhp = dh.data<Real>();
           Real* dcp = dc.data<Real>();
           Real* gxp = need_x ? gx.data<Real>() : nullptr;
-          // Batch rows [r0, r1) back through all T steps, then their input gradient.
+          bool fused = false;  // all steps in one call, when the backend takes it
+          if (!dev.is_cpu()) {
+            const detail::LstmOperand<Real> w_rec = detail::lstm_weight<Real>(s_whh.get("lstm"), false);
+            LstmSequenceBackwardArgs<Real> s;
+            s.batch = B;
+            s.steps = T;
+            s.hidden = H;
+            s.gates = ap;
+            s.ld_gates = ld_gates;
+            s.step_gates = G;
+            s.c = cp;
+            s.tanh_c = tp;
+            s.ld_state = ld_state;
+            s.step_state = H;
+            s.c0 = c0p;
+            s.grad_out = doutp;
+            s.ld_grad_out = ld_state;
+            s.step_grad_out = H;
+            s.w_rec = w_rec.data;
+            s.ld_w_rec = w_rec.ld;
+            s.trans_w_rec = w_rec.trans;
+            s.grad_h = dhp;
+            s.grad_c = dcp;
+            s.grad_gates = dgp;
+            s.ld_grad_gates = ld_gates;
+            s.step_grad_gates = G;
+            s.need_grad_h0 = need_h0;
+            fused = lstm_sequence_backward_slot<Real>(dev, s);
+          }
+          // w_hhᵀ as a row-major (4H × H) matrix, so the per-step GEMM reads it in place instead of
+          // transposing (packing) it again at every step.
+          const Tensor whh_t = fused ? Tensor() : s_whh.get("lstm").t().contiguous();
+          const detail::LstmOperand<Real> w_rec_t =
+              fused ? detail::LstmOperand<Real>{nullptr, 0, false} : detail::lstm_weight<Real>(whh_t, false);
+          // Batch rows [r0, r1) back through all T steps (unless done above), then their input gradient.
           auto run_rows = [&](std::int64_t r0, std::int64_t r1) {
             const std::int64_t rows = r1 - r0;
             Real* dg = dgp + r0 * ld_gates;
-            for (std::int64_t t = T - 1; t >= 0; --t) {
+            for (std::int64_t t = T - 1; t >= 0 && !fused; --t) {
               LstmCellBackwardArgs<Real> a;
               a.batch = rows;
               a.hidden = H;

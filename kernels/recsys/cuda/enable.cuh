@@ -73,6 +73,8 @@ void enable_floating() {
   maxpool1d_backward_slot<T>.cuda = &cuda::maxpool1d_backward<T>;
   lstm_cell_forward_slot<T>.cuda = &cuda::lstm_cell_forward<T>;
   lstm_cell_backward_slot<T>.cuda = &cuda::lstm_cell_backward<T>;
+  lstm_sequence_forward_slot<T>.cuda = &cuda::lstm_sequence_forward<T>;
+  lstm_sequence_backward_slot<T>.cuda = &cuda::lstm_sequence_backward<T>;
   optim::adam_update_slot<T>.cuda = &cuda::adam_update<T>;
   optim::sgd_update_slot<T>.cuda = &cuda::sgd_update<T>;
   optim::sum_squares_slot<T>.cuda = &cuda::sum_squares<T>;

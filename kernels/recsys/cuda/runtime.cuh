@@ -197,4 +197,38 @@ inline std::atomic<EmbeddingBackward>& embedding_backward_setting() {
 inline void set_embedding_backward(EmbeddingBackward m) { embedding_backward_setting() = m; }
 inline EmbeddingBackward embedding_backward_mode() { return embedding_backward_setting(); }
 
+/// How the LSTM runs its recurrence on the GPU. stepwise (the default) launches one recurrent GEMM and
+/// one fused cell kernel per step, forward and backward. persistent runs all steps in one cooperative
+/// kernel (cuda/lstm_persistent.cuh) that keeps each block's slice of w_hh in shared memory and
+/// synchronises the grid between steps; a layer it cannot hold on chip falls back to stepwise. Both
+/// accumulate every dot product in the same order, so they agree to float rounding of the cell maths.
+enum class LstmRecurrence : std::uint8_t { stepwise, persistent };
+
+inline std::atomic<LstmRecurrence>& lstm_recurrence_setting() {
+  static std::atomic<LstmRecurrence> m{LstmRecurrence::stepwise};
+  return m;
+}
+/// Chooses the LSTM recurrence on the GPU (process-wide).
+inline void set_lstm_recurrence(LstmRecurrence m) { lstm_recurrence_setting() = m; }
+inline LstmRecurrence lstm_recurrence() { return lstm_recurrence_setting(); }
+
+/// How many times the persistent LSTM kernels have run, forward and backward (so a test can tell that
+/// the path it meant to check is the one that ran, and not the stepwise fallback).
+inline std::atomic<std::int64_t>& lstm_persistent_launches() {
+  static std::atomic<std::int64_t> n{0};
+  return n;
+}
+
+/// Chooses the LSTM recurrence for a scope and restores the previous choice on leaving it.
+class LstmRecurrenceGuard {
+ public:
+  explicit LstmRecurrenceGuard(LstmRecurrence m) : previous_(lstm_recurrence()) { set_lstm_recurrence(m); }
+  ~LstmRecurrenceGuard() { set_lstm_recurrence(previous_); }
+  LstmRecurrenceGuard(const LstmRecurrenceGuard&) = delete;
+  LstmRecurrenceGuard& operator=(const LstmRecurrenceGuard&) = delete;
+
+ private:
+  LstmRecurrence previous_;
+};
+
 }  // namespace recsys::cuda
