@@ -10,7 +10,7 @@
 #     $OUT/gpu-results.md (the summary), env.txt, tests.log, gemm.json, lstm.json, train.json,
 #     torch.json and, when it built, build.log. A step that fails is reported and the rest still run.
 # Time budget (seconds, worst case): build 300 (only without a bundle), tests 150, GEMM 100,
-# LSTM 45, training 45, PyTorch 75, summary 10: under 6 minutes with a bundle.
+# LSTM 75, training 60, PyTorch 75, summary 10: under 7 minutes with a bundle.
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -104,8 +104,8 @@ bench() {  # bench NAME SECONDS EXTRA_ARGS...
     --benchmark_out_format=json --benchmark_counters_tabular=true "$@"
 }
 bench gemm 100
-bench lstm 45
-bench train 45
+bench lstm 75
+bench train 60
 
 # ---- 3. the same training step in PyTorch on this GPU ----
 if python3 -c "import torch; assert torch.cuda.is_available()" 2>/dev/null; then

@@ -18,8 +18,11 @@ namespace {
 // a width-3 convolution and a pool of 2), at the two batch sizes the training benchmark uses.
 constexpr std::int64_t kSteps = 49, kInput = 128, kHidden = 128;
 
+/// Our layer with the recurrence chosen by range(1): 0 stepwise (per-step GEMM and cell launches), 1 persistent.
 void BM_lstm_ours(benchmark::State& state) {
   const std::int64_t B = state.range(0);
+  const cuda::LstmRecurrenceGuard recurrence(state.range(1) ? cuda::LstmRecurrence::persistent
+                                                               : cuda::LstmRecurrence::stepwise);
   Generator g(3);
   const Device gpu = Device::cuda();
   const Tensor x = (randn({B, kSteps, kInput}, g) * 0.5).to(gpu).set_requires_grad();
@@ -108,6 +111,10 @@ BENCHMARK(BM_lstm_cudnn)->Arg(32)->Arg(256)->UseManualTime()->Unit(benchmark::kM
 
 }  // namespace
 
-BENCHMARK(BM_lstm_ours)->Arg(32)->Arg(256)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_lstm_ours)
+    ->ArgsProduct({{32, 256}, {0, 1}})
+    ->ArgNames({"", "persistent"})
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
 
 int main(int argc, char** argv) { return recsys::cuda::bench::run_main(argc, argv); }

@@ -23,9 +23,12 @@ auto reference_model() {
                         nn::MaxPool1D(2), nn::LSTM(128, 128), nn::Dense(128, 1, nn::Activation::sigmoid));
 }
 
-/// One Adam step on a (batch, 100) batch of token ids, reading the loss back as a training loop does.
+/// One Adam step on a (batch, 100) batch of token ids, reading the loss back as a training loop does;
+/// range(1) 1 runs the LSTM recurrence as one persistent kernel (cuda::LstmRecurrence).
 void BM_reference_model_train_step(benchmark::State& state) {
   const std::int64_t batch = state.range(0);
+  const cuda::LstmRecurrenceGuard recurrence(state.range(1) ? cuda::LstmRecurrence::persistent
+                                                               : cuda::LstmRecurrence::stepwise);
   manual_seed(1);
   auto model = reference_model();
   model.to(Device::cuda());
@@ -58,6 +61,10 @@ void BM_reference_model_train_step(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(BM_reference_model_train_step)->Arg(32)->Arg(256)->Unit(benchmark::kMillisecond)->MinTime(2.0);
+BENCHMARK(BM_reference_model_train_step)
+    ->ArgsProduct({{32, 256}, {0, 1}})
+    ->ArgNames({"", "persistent"})
+    ->Unit(benchmark::kMillisecond)
+    ->MinTime(2.0);
 
 int main(int argc, char** argv) { return recsys::cuda::bench::run_main(argc, argv); }

@@ -49,28 +49,30 @@ def main():
 
     lstm = benchmarks(load(os.path.join(out, "lstm.json")))
     say("\n### LSTM layer forward + backward, T=49, I=H=128 (ms per call; goal: ours within 1.5x of cuDNN)\n")
-    say("| batch | ours | cuDNN | ours / cuDNN |")
-    say("|---|---|---|---|")
+    say("Stepwise: a recurrent GEMM and a cell kernel per step; persistent: all steps in one cooperative kernel.\n")
+    say("| batch | ours stepwise | ours persistent | cuDNN | stepwise / cuDNN | persistent / cuDNN |")
+    say("|---|---|---|---|---|---|")
+    ms = lambda b: b["real_time"] if b else None
+    fmt_ms = lambda v: "–" if v is None else round(v, 3)
+    ratio = lambda x, y: round(x / y, 2) if x and y else "–"
     for b in (32, 256):
-        o = lstm.get(f"BM_lstm_ours/{b}/manual_time")
-        c = lstm.get(f"BM_lstm_cudnn/{b}/manual_time")
-        ot = o["real_time"] if o else None
-        ct = c["real_time"] if c else None
-        say(f"| {b} | {'–' if ot is None else round(ot, 3)} | {'–' if ct is None else round(ct, 3)} | "
-            f"{round(ot / ct, 2) if ot and ct else '–'} |")
+        s, p = ms(lstm.get(f"BM_lstm_ours/{b}/persistent:0/manual_time")), ms(lstm.get(f"BM_lstm_ours/{b}/persistent:1/manual_time"))
+        c = ms(lstm.get(f"BM_lstm_cudnn/{b}/manual_time"))
+        say(f"| {b} | {fmt_ms(s)} | {fmt_ms(p)} | {fmt_ms(c)} | {ratio(s, c)} | {ratio(p, c)} |")
 
     train = benchmarks(load(os.path.join(out, "train.json")))
     torch = load(os.path.join(out, "torch.json")) or {}
     say("\n### Reference model training step (samples/s; goal: faster than PyTorch CUDA)\n")
-    say("| batch | ours | PyTorch | ours / PyTorch | cudaMalloc per step | cache hit rate |")
-    say("|---|---|---|---|---|---|")
+    say("| batch | LSTM recurrence | ours | PyTorch | ours / PyTorch | cudaMalloc per step | cache hit rate |")
+    say("|---|---|---|---|---|---|---|")
     for b in (32, 256):
-        t = train.get(f"BM_reference_model_train_step/{b}/min_time:2.000")
-        ours = t.get("items_per_second") if t else None
-        peer = torch.get(f"samples_per_second_b{b}")
-        say(f"| {b} | {round(ours) if ours else '–'} | {round(peer) if peer else '–'} | "
-            f"{round(ours / peer, 2) if ours and peer else '–'} | {t.get('cudaMalloc_per_step', '–') if t else '–'} | "
-            f"{round(t['cache_hit_rate'], 4) if t and 'cache_hit_rate' in t else '–'} |")
+        for mode, flag in (("stepwise", 0), ("persistent", 1)):
+            t = train.get(f"BM_reference_model_train_step/{b}/persistent:{flag}/min_time:2.000")
+            ours = t.get("items_per_second") if t else None
+            peer = torch.get(f"samples_per_second_b{b}")
+            say(f"| {b} | {mode} | {round(ours) if ours else '–'} | {round(peer) if peer else '–'} | "
+                f"{ratio(ours, peer)} | {t.get('cudaMalloc_per_step', '–') if t else '–'} | "
+                f"{round(t['cache_hit_rate'], 4) if t and 'cache_hit_rate' in t else '–'} |")
     if torch:
         say(f"\nPyTorch {torch.get('torch')} (cuDNN {torch.get('cudnn')}) on {torch.get('device')}, TF32 off.")
     print("\n".join(lines))
