@@ -3,14 +3,40 @@
 
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <vector>
 
 #include <recsys/recsys.hpp>
 
 namespace recsys::testing {
+
+/// A fresh, empty directory under the system temp dir, removed with its contents at scope exit. Its
+/// name holds `name`, the process id and a per-process counter, so no two ever share one.
+struct TempDir {
+  std::filesystem::path path;
+  explicit TempDir(const std::string& name = "tmp") {
+    static int counter = 0;
+    path = std::filesystem::temp_directory_path() /
+           ("recsys_test_" + name + "_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+    std::filesystem::remove_all(path);
+    std::filesystem::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ec;  // never throw from a destructor
+    std::filesystem::remove_all(path, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  std::string str() const { return path.string(); }
+  /// The path of `leaf` inside the directory, as a string.
+  std::string file(const std::string& leaf) const { return (path / leaf).string(); }
+  std::string operator/(const std::string& leaf) const { return file(leaf); }
+};
 
 /// float64 options, for gradchecks.
 inline const TensorOptions f64{DType::float64};

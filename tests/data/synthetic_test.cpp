@@ -19,9 +19,12 @@
 
 #include <recsys/data/synthetic.hpp>
 
+#include "test_util.hpp"
+
 using namespace recsys;
 using namespace recsys::data;
 using doctest::Contains;
+using recsys::testing::TempDir;
 
 namespace {
 
@@ -32,17 +35,6 @@ constexpr bool kSanitized = false;
 #endif
 
 namespace fs = std::filesystem;
-
-/// A fresh directory under the system temp dir, removed when the test ends.
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& name)
-      : path(fs::temp_directory_path() / ("recsys_synthetic_" + name + "_" + std::to_string(::getpid()))) {
-    fs::remove_all(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string str() const { return path.string(); }
-};
 
 std::string read_file(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);

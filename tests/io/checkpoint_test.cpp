@@ -11,21 +11,10 @@
 
 using namespace recsys;
 using recsys::testing::bitwise_equal;
+using recsys::testing::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() / ("recsys_ckpt_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
 
 /// A small regression model y = x W + b trained with random batches from its own Generator.
 struct Run {
@@ -74,7 +63,7 @@ TEST_CASE("checkpoint: a resumed run matches the uninterrupted run bitwise") {
     Run straight(adam, 1);
     for (int e = 0; e < 6; ++e) straight.epoch();
 
-    TempDir dir;
+    TempDir dir("ckpt");
     const std::string path = dir.file("ckpt.safetensors");
     {
       Run first(adam, 1);
@@ -105,7 +94,7 @@ TEST_CASE("checkpoint: a resumed run matches the uninterrupted run bitwise") {
 }
 
 TEST_CASE("checkpoint: the file is plain safetensors with prefixed names and metadata") {
-  TempDir dir;
+  TempDir dir("ckpt");
   const std::string path = dir.file("c.safetensors");
   Run run(true, 1);
   run.epoch();
@@ -123,7 +112,7 @@ TEST_CASE("checkpoint: the file is plain safetensors with prefixed names and met
 }
 
 TEST_CASE("checkpoint: a bad checkpoint changes neither model nor optimizer") {
-  TempDir dir;
+  TempDir dir("ckpt");
   const std::string good = dir.file("good.safetensors");
   Run source(true, 1);
   source.epoch();

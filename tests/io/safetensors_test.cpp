@@ -11,22 +11,10 @@
 
 using namespace recsys;
 using recsys::testing::bitwise_equal;
+using recsys::testing::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
-
-/// A fresh, empty directory under the system temp dir, removed at scope exit.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() / ("recsys_io_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
 
 std::string read_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -88,7 +76,7 @@ TEST_CASE("safetensors: round trip of every dtype, scalar, empty and strided ten
       {"strided", strided},
   };
   const io::Metadata meta = {{"epoch", "3"}, {"json", R"({"lr": 0.001})"}};
-  TempDir dir;
+  TempDir dir("io");
   const std::string path = dir.file("w.safetensors");
   io::save_safetensors(path, tensors, meta);
   const std::string bytes = read_bytes(path);
@@ -306,7 +294,7 @@ TEST_CASE("safetensors: files that fail to read never leave the destination half
   // 'a' is fine and comes first; 'b' fails: 'a' must not have been written.
   const std::string bytes = io::safetensors_bytes({{"a", tensor({1.f, 2.f}, {2})}, {"b", zeros({3})}});
   check_load_fails(bytes, "tensor 'b': shape [3] in the file but [2, 2] in the destination");
-  TempDir dir;
+  TempDir dir("io");
   const std::string path = dir.file("bad.safetensors");
   write_bytes(path, bytes);
   const NamedTensors dst = destination();
@@ -318,7 +306,7 @@ TEST_CASE("safetensors: files that fail to read never leave the destination half
 }
 
 TEST_CASE("safetensors: the writer refuses bad names and keeps the old file") {
-  TempDir dir;
+  TempDir dir("io");
   const std::string path = dir.file("w.safetensors");
   io::save_safetensors(path, {{"x", ones({2})}});
   const std::string old_bytes = read_bytes(path);
@@ -340,7 +328,7 @@ TEST_CASE("safetensors: the writer refuses bad names and keeps the old file") {
 }
 
 TEST_CASE("atomic file: nothing replaces the target until commit") {
-  TempDir dir;
+  TempDir dir("io");
   const std::string path = dir.file("f.txt");
   io::write_file_atomic(path, "old");
   {

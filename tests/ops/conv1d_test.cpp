@@ -40,30 +40,30 @@ std::vector<double> naive_conv1d(const Tensor& x, const Tensor& w, const Tensor&
 }
 
 /// x (1, 3, 2) = [[1, 2], [3, 4], [5, 6]]; filter 0 takes x[t, 0] + x[t+1, 1]; filter 1 sums the window.
-Tensor hand_x() { return tensor({1.f, 2.f, 3.f, 4.f, 5.f, 6.f}, {1, 3, 2}); }
-Tensor hand_w() { return tensor({1.f, 1.f, 0.f, 1.f, 0.f, 1.f, 1.f, 1.f}, {2, 2, 2}); }
+Tensor conv1d_hand_x() { return tensor({1.f, 2.f, 3.f, 4.f, 5.f, 6.f}, {1, 3, 2}); }
+Tensor conv1d_hand_w() { return tensor({1.f, 1.f, 0.f, 1.f, 0.f, 1.f, 1.f, 1.f}, {2, 2, 2}); }
 
 using recsys::testing::FakeCudaDevice;
 /// A fixture written by tests/golden/ops_fixtures.py.
-struct Fixture : recsys::testing::GoldenFixture {
-  explicit Fixture(const std::string& name) : GoldenFixture("ops/" + name) {}
+struct Conv1dFixture : recsys::testing::GoldenFixture {
+  explicit Conv1dFixture(const std::string& name) : GoldenFixture("ops/" + name) {}
 };
 }  // namespace
 
 TEST_CASE("conv1d by hand: valid, same and strided") {
-  Tensor y = conv1d(hand_x(), hand_w());
+  Tensor y = conv1d(conv1d_hand_x(), conv1d_hand_w());
   CHECK(y.shape() == Shape{1, 2, 2});
   check_close(y, {1 + 4, 1 + 2 + 3 + 4, 3 + 6, 3 + 4 + 5 + 6});
-  check_close(conv1d(hand_x(), hand_w(), tensor({0.5f, -1.f})), {5.5, 9, 9.5, 17});
+  check_close(conv1d(conv1d_hand_x(), conv1d_hand_w(), tensor({0.5f, -1.f})), {5.5, 9, 9.5, 17});
   // same, K = 2: one zero on the right → windows [x0 x1], [x1 x2], [x2 0]
-  check_close(conv1d(hand_x(), hand_w(), {}, 1, "same"), {5, 10, 9, 18, 5, 11});
+  check_close(conv1d(conv1d_hand_x(), conv1d_hand_w(), {}, 1, "same"), {5, 10, 9, 18, 5, 11});
   // same, stride 2: T_out = ceil(3 / 2) = 2, pad 1 on the right → windows [x0 x1], [x2 0]
-  check_close(conv1d(hand_x(), hand_w(), {}, 2, "same"), {5, 10, 5, 11});
+  check_close(conv1d(conv1d_hand_x(), conv1d_hand_w(), {}, 2, "same"), {5, 10, 5, 11});
   // valid, stride 2 with T = 3, K = 2: one window; the last step is dropped
-  check_close(conv1d(hand_x(), hand_w(), {}, 2, "valid"), {5, 10});
+  check_close(conv1d(conv1d_hand_x(), conv1d_hand_w(), {}, 2, "valid"), {5, 10});
   // same, K = 3 pads one zero on each side: windows [0 x0 x1], [x0 x1 x2], [x1 x2 0]; w = ones → window sums
   Tensor ones3 = ones({3, 2, 1});
-  check_close(conv1d(hand_x(), ones3, {}, 1, "same"), {10, 21, 18});
+  check_close(conv1d(conv1d_hand_x(), ones3, {}, 1, "same"), {10, 21, 18});
 }
 
 TEST_CASE("conv1d matches the naive definition across shapes, strides, paddings and strided inputs") {
@@ -140,7 +140,7 @@ TEST_CASE("conv1d forward and backward are bitwise identical with 1 and 2 thread
 
 TEST_CASE("conv1d matches torch.nn.functional.conv1d (golden fixtures)") {
   for (const char* name : {"conv1d_valid", "conv1d_valid_stride3", "conv1d_same", "conv1d_same_stride2"}) {
-    const Fixture f(name);
+    const Conv1dFixture f(name);
     const std::string padding = f.file.metadata.at("padding");
     for (DType dt : {DType::float32, DType::float64}) {
       INFO(name, " ", dtype_name(dt));

@@ -17,8 +17,8 @@ using recsys::testing::param;
 namespace {
 using recsys::testing::FakeCudaDevice;
 /// A fixture written by tests/golden/ops_fixtures.py.
-struct Fixture : recsys::testing::GoldenFixture {
-  explicit Fixture(const std::string& name) : GoldenFixture("ops/" + name) {}
+struct DropoutFixture : recsys::testing::GoldenFixture {
+  explicit DropoutFixture(const std::string& name) : GoldenFixture("ops/" + name) {}
 };
 }  // namespace
 
@@ -123,7 +123,7 @@ TEST_CASE("dropout: same seed gives bitwise-identical results with 1 and 2 threa
 }
 
 TEST_CASE("dropout matches an independent Python Philox implementation of the documented mask (golden fixture)") {
-  const Fixture f("dropout_mask");
+  const DropoutFixture f("dropout_mask");
   const double rate = std::stod(f.file.metadata.at("rate"));
   for (DType dt : {DType::float32, DType::float64}) {
     INFO(dtype_name(dt));

@@ -25,7 +25,7 @@ struct FuseSwitchGuard {
 
 /// E (3, 2) = [[1, 2], [3, 4], [5, 6]]; W (2, 2, 1): tap 0 takes channel 0, tap 1 channel 1.
 Tensor hand_e() { return tensor({1.f, 2.f, 3.f, 4.f, 5.f, 6.f}, {3, 2}); }
-Tensor hand_w() { return tensor({1.f, 0.f, 0.f, 1.f}, {2, 2, 1}); }
+Tensor fused_hand_w() { return tensor({1.f, 0.f, 0.f, 1.f}, {2, 2, 1}); }
 
 /// Forward output and the gradients of E, W and b under the loss sum(y · r), for one path.
 struct Run {
@@ -45,7 +45,7 @@ Run run_path(const Tensor& ids, const Tensor& e, const Tensor& w, const Tensor& 
 TEST_CASE("embedding_conv1d by hand: forward and all three gradients") {
   // ids [0, 2, 2, 1], valid, K = 2: y[t] = E[ids[t]][0] + E[ids[t+1]][1] + b
   Tensor ids = tensor({0, 2, 2, 1}, {1, 4});
-  Tensor e = hand_e().set_requires_grad(), w = hand_w().set_requires_grad(), b = tensor({0.5f}).set_requires_grad();
+  Tensor e = hand_e().set_requires_grad(), w = fused_hand_w().set_requires_grad(), b = tensor({0.5f}).set_requires_grad();
   Tensor y = embedding_conv1d(ids, e, w, b, 1, "valid", 0, EmbeddingConvPath::fused);
   CHECK(y.shape() == Shape{1, 3, 1});
   check_close(y, {1 + 6 + 0.5, 5 + 6 + 0.5, 5 + 4 + 0.5});
@@ -55,10 +55,10 @@ TEST_CASE("embedding_conv1d by hand: forward and all three gradients") {
   check_close(w.grad(), {1 + 5 + 5, 2 + 6 + 6, 5 + 5 + 3, 6 + 6 + 4});  // dW[k] = Σ E rows read by tap k
   check_close(b.grad(), {3});
   // "same": one zero step on the right, so the last window only has tap 0
-  check_close(embedding_conv1d(ids, hand_e(), hand_w(), {}, 1, "same", -1, EmbeddingConvPath::fused),
+  check_close(embedding_conv1d(ids, hand_e(), fused_hand_w(), {}, 1, "same", -1, EmbeddingConvPath::fused),
               {7, 11, 9, 3});
   // stride 2, "same": T_out = 2, windows [ids0 ids1], [ids2 ids3]
-  check_close(embedding_conv1d(ids, hand_e(), hand_w(), {}, 2, "same", -1, EmbeddingConvPath::fused), {7, 9});
+  check_close(embedding_conv1d(ids, hand_e(), fused_hand_w(), {}, 2, "same", -1, EmbeddingConvPath::fused), {7, 9});
 }
 
 TEST_CASE("embedding_conv1d equals embedding then conv1d: forward and the three gradients") {
@@ -535,7 +535,7 @@ TEST_CASE("embedding_conv1d gather and pooled-scatter kernels give the same bits
 }
 
 TEST_CASE("embedding_conv1d errors name the op and the shapes") {
-  const Tensor e = hand_e(), w = hand_w(), ids = tensor({0, 2, 2, 1}, {1, 4});
+  const Tensor e = hand_e(), w = fused_hand_w(), ids = tensor({0, 2, 2, 1}, {1, 4});
   const auto fused = EmbeddingConvPath::fused;
   CHECK_THROWS_WITH_AS(embedding_conv1d(tensor({0, 2, 3, 1}, {2, 2}), e, w, {}, 1, "valid", -1, fused),
                        "embedding_conv1d: id 3 at position [1, 0] of ids with shape [2, 2] is out of range for a "
@@ -575,14 +575,14 @@ TEST_CASE("embedding_conv1d errors name the op and the shapes") {
                        "(padding \"valid\"; use \"same\" to pad)",
                        Error);
   // a saved tensor changed in place before backward
-  Tensor el = hand_e().set_requires_grad(), wl = hand_w().set_requires_grad();
+  Tensor el = hand_e().set_requires_grad(), wl = fused_hand_w().set_requires_grad();
   Tensor y = embedding_conv1d(ids, el, wl, {}, 1, "valid", -1, fused);
   wl.detach().fill_(1.0);
   CHECK_THROWS_WITH_AS(sum(y).backward(), doctest::Contains("embedding_conv1d: a tensor saved for backward was modified"),
                        Error);
   // CUDA tensors take the composition (here: its CUDA embedding kernel, which this CPU-only test lacks)
   FakeCudaDevice fake;
-  Tensor e_gpu = hand_e().to(Device::cuda(0)), w_gpu = hand_w().to(Device::cuda(0)), ids_gpu = ids.to(Device::cuda(0));
+  Tensor e_gpu = hand_e().to(Device::cuda(0)), w_gpu = fused_hand_w().to(Device::cuda(0)), ids_gpu = ids.to(Device::cuda(0));
   CHECK_THROWS_WITH_AS(embedding_conv1d(ids, e_gpu, w_gpu), "embedding_conv1d: embedding_weight is on cuda:0 but ids is on cpu",
                        Error);
   CHECK_THROWS_WITH_AS(embedding_conv1d(ids_gpu, e_gpu, w_gpu, {}, 1, "valid", -1, fused),

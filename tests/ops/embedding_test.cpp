@@ -18,8 +18,8 @@ Tensor table() { return arange(8, DType::float32).view({4, 2}); }
 
 using recsys::testing::FakeCudaDevice;
 /// A fixture written by tests/golden/ops_fixtures.py.
-struct Fixture : recsys::testing::GoldenFixture {
-  explicit Fixture(const std::string& name) : GoldenFixture("ops/" + name) {}
+struct EmbeddingFixture : recsys::testing::GoldenFixture {
+  explicit EmbeddingFixture(const std::string& name) : GoldenFixture("ops/" + name) {}
 };
 }  // namespace
 
@@ -107,7 +107,7 @@ TEST_CASE("embedding is bitwise identical with 1 and 2 threads, and equals the s
 
 TEST_CASE("embedding matches torch.nn.functional.embedding (golden fixtures)") {
   for (const char* name : {"embedding_basic", "embedding_padding"}) {
-    const Fixture f(name);
+    const EmbeddingFixture f(name);
     for (DType dt : {DType::float32, DType::float64}) {
       for (DType id_dtype : {DType::int64, DType::int32}) {
         INFO(name, " ", dtype_name(dt), " ids ", dtype_name(id_dtype));

@@ -16,25 +16,25 @@ using recsys::testing::param;
 
 namespace {
 /// x (1, 5, 2): channel 0 = [1, 5, 2, 4, 3], channel 1 = [-1, -2, -3, 0, -5].
-Tensor hand_x() { return tensor({1.f, -1.f, 5.f, -2.f, 2.f, -3.f, 4.f, 0.f, 3.f, -5.f}, {1, 5, 2}); }
+Tensor maxpool_hand_x() { return tensor({1.f, -1.f, 5.f, -2.f, 2.f, -3.f, 4.f, 0.f, 3.f, -5.f}, {1, 5, 2}); }
 
 using recsys::testing::FakeCudaDevice;
 /// A fixture written by tests/golden/ops_fixtures.py.
-struct Fixture : recsys::testing::GoldenFixture {
-  explicit Fixture(const std::string& name) : GoldenFixture("ops/" + name) {}
+struct MaxPoolFixture : recsys::testing::GoldenFixture {
+  explicit MaxPoolFixture(const std::string& name) : GoldenFixture("ops/" + name) {}
 };
 }  // namespace
 
 TEST_CASE("maxpool1d by hand: default stride, overlapping and strided windows") {
-  Tensor y = maxpool1d(hand_x(), 2);  // windows [0,1], [2,3]; step 4 is dropped ("valid")
+  Tensor y = maxpool1d(maxpool_hand_x(), 2);  // windows [0,1], [2,3]; step 4 is dropped ("valid")
   CHECK(y.shape() == Shape{1, 2, 2});
   check_close(y, {5, -1, 4, 0});
-  check_close(maxpool1d(hand_x(), 2, 1), {5, -1, 5, -2, 4, 0, 4, 0});  // four overlapping windows
-  check_close(maxpool1d(hand_x(), 3, 2), {5, -1, 4, 0});               // windows [0,2], [2,4]
-  check_close(maxpool1d(hand_x(), 5), {5, 0});
-  check_close(maxpool1d(hand_x(), 1), hand_x().to_vector<double>());
+  check_close(maxpool1d(maxpool_hand_x(), 2, 1), {5, -1, 5, -2, 4, 0, 4, 0});  // four overlapping windows
+  check_close(maxpool1d(maxpool_hand_x(), 3, 2), {5, -1, 4, 0});               // windows [0,2], [2,4]
+  check_close(maxpool1d(maxpool_hand_x(), 5), {5, 0});
+  check_close(maxpool1d(maxpool_hand_x(), 1), maxpool_hand_x().to_vector<double>());
   // strided input: channels-first storage read through a transposed view
-  Tensor xt = hand_x().permute({0, 2, 1}).contiguous().permute({0, 2, 1});
+  Tensor xt = maxpool_hand_x().permute({0, 2, 1}).contiguous().permute({0, 2, 1});
   check_close(maxpool1d(xt, 2, 1), {5, -1, 5, -2, 4, 0, 4, 0});
 }
 
@@ -92,7 +92,7 @@ TEST_CASE("maxpool1d is bitwise identical with 1 and 2 threads") {
 
 TEST_CASE("maxpool1d matches torch.nn.functional.max_pool1d (golden fixtures)") {
   for (const char* name : {"maxpool1d_basic", "maxpool1d_overlap", "maxpool1d_stride3"}) {
-    const Fixture f(name);
+    const MaxPoolFixture f(name);
     for (DType dt : {DType::float32, DType::float64}) {
       INFO(name, " ", dtype_name(dt));
       // The max selects an input exactly and the gradient only adds upstream values: tight tolerances.

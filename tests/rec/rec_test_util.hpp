@@ -9,28 +9,9 @@
 
 #include <recsys/recsys.hpp>
 
+#include "test_util.hpp"  // TempDir
+
 namespace recsys::testing {
-
-/// A fresh empty folder under the system temp dir, removed when the object dies.
-class TempDir {
- public:
-  explicit TempDir(const std::string& name) {
-    path_ = std::filesystem::temp_directory_path() / ("recsys_rec_" + name + "_" + std::to_string(::getpid()));
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string str() const { return path_.string(); }
-  std::string operator/(const std::string& leaf) const { return (path_ / leaf).string(); }
-
- private:
-  std::filesystem::path path_;
-};
 
 /// Writes `text` to `path`.
 inline void write_text(const std::string& path, const std::string& text) { io::write_file_atomic(path, text); }

@@ -16,6 +16,8 @@
 #include <sstream>
 #include <string>
 
+#include "test_util.hpp"  // TempDir
+
 namespace recsys::testing {
 
 /// The seed document's network (DESIGN.md section 2).
@@ -28,27 +30,6 @@ inline auto reference_model(std::int64_t vocab = 1000, std::int64_t width = 128)
 inline auto small_mlp(std::int64_t in = 4, std::int64_t hidden = 3, nn::Activation out = nn::Activation::sigmoid) {
   return nn::Sequential(nn::Dense(in, hidden, nn::Activation::tanh), nn::Dense(hidden, 1, out));
 }
-
-/// A directory removed (with its contents) when the object goes away.
-class TempDir {
- public:
-  TempDir() {
-    static int counter = 0;
-    path_ = std::filesystem::temp_directory_path() /
-            ("recsys_train_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
 
 inline std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
