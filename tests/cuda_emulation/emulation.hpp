@@ -8,8 +8,9 @@
 // Include it before the kernel header; tests/cuda_emulation/shim/ supplies <cooperative_groups.h>.
 // Under ThreadSanitizer a missing barrier is reported as a data race even when the results happen to
 // come out right (about 2 minutes; not part of CI):
-//   g++ -std=c++20 -O1 -g -fsanitize=thread -Itests/cuda_emulation/shim -Ikernels -Iinclude -Itests \
-//       tests/cuda_emulation/lstm_persistent_test.cpp tests/doctest_main.cpp -o /tmp/emu_tsan && /tmp/emu_tsan
+//   g++ -std=c++20 -O1 -g -fsanitize=thread -Itests/cuda_emulation/shim -Ikernels -Iinclude -Itests
+//       tests/cuda_emulation/lstm_persistent_test.cpp tests/doctest_main.cpp -o /tmp/emu_tsan
+//   /tmp/emu_tsan
 
 #include <pthread.h>
 

@@ -40,6 +40,7 @@ struct Reference {
 
   std::size_t gate(int b, int t, int n) const { return (static_cast<std::size_t>(b) * T + t) * G + n; }
   std::size_t state(int b, int t, int u) const { return (static_cast<std::size_t>(b) * T + t) * H + u; }
+  double weight(int k, int n) const { return w[static_cast<std::size_t>(k) * G + n]; }
 
   Reference(const Case& cs, std::mt19937& rng) : B(cs.batch), H(cs.hidden), T(cs.steps), G(4 * cs.hidden) {
     std::normal_distribution<double> normal;
@@ -73,7 +74,7 @@ struct Reference {
           for (int g = 0; g < 4; ++g) {
             double s = xproj[gate(b, t, g * H + u)] + bias[g * H + u];
             for (int k = 0; k < H; ++k)
-              s += (t > 0 ? h[state(b, t - 1, k)] : h0[static_cast<std::size_t>(b) * H + k]) * w[static_cast<std::size_t>(k) * G + g * H + u];
+              s += (t > 0 ? h[state(b, t - 1, k)] : h0[static_cast<std::size_t>(b) * H + k]) * weight(k, g * H + u);
             pre[g] = s;
           }
           const double i = sigmoid(pre[0]), f = sigmoid(pre[1]), g = std::tanh(pre[2]), o = sigmoid(pre[3]);
@@ -112,7 +113,7 @@ struct Reference {
         }
         for (int k = 0; k < H; ++k) {
           double s = 0;
-          for (int n = 0; n < G; ++n) s += dgates[gate(b, t, n)] * w[static_cast<std::size_t>(k) * G + n];
+          for (int n = 0; n < G; ++n) s += dgates[gate(b, t, n)] * weight(k, n);
           dh[k] = s;
         }
       }
@@ -137,8 +138,10 @@ void check_case(const Case& cs, std::mt19937& rng) {
   const int B = ref.B, H = ref.H, T = ref.T, G = ref.G;
   INFO(describe(cs, sizeof(Real) == 8));
   // Operand layouts: rows (b, t) batch-major as ops/lstm.hpp keeps them, or time-major with padded rows.
-  const std::int64_t ld_g = cs.time_major ? G + 4 : std::int64_t{T} * G, step_g = cs.time_major ? std::int64_t{B} * (G + 4) : G;
-  const std::int64_t ld_s = cs.time_major ? H + 2 : std::int64_t{T} * H, step_s = cs.time_major ? std::int64_t{B} * (H + 2) : H;
+  const std::int64_t ld_g = cs.time_major ? G + 4 : std::int64_t{T} * G;
+  const std::int64_t step_g = cs.time_major ? std::int64_t{B} * (G + 4) : G;
+  const std::int64_t ld_s = cs.time_major ? H + 2 : std::int64_t{T} * H;
+  const std::int64_t step_s = cs.time_major ? std::int64_t{B} * (H + 2) : H;
   auto at_g = [&](int b, int t, int n) { return static_cast<std::size_t>(b * ld_g + t * step_g + n); };
   auto at_s = [&](int b, int t, int u) { return static_cast<std::size_t>(b * ld_s + t * step_s + u); };
   const Real nan = std::numeric_limits<Real>::quiet_NaN();
@@ -154,7 +157,7 @@ void check_case(const Case& cs, std::mt19937& rng) {
   std::vector<Real> w(static_cast<std::size_t>((cs.trans_w ? G : H) * ld_w), nan);
   for (int k = 0; k < H; ++k)
     for (int n = 0; n < G; ++n)
-      w[static_cast<std::size_t>(cs.trans_w ? n * ld_w + k : k * ld_w + n)] = static_cast<Real>(ref.w[static_cast<std::size_t>(k) * G + n]);
+      w[static_cast<std::size_t>(cs.trans_w ? n * ld_w + k : k * ld_w + n)] = static_cast<Real>(ref.weight(k, n));
   auto real = [](const std::vector<double>& v) { return std::vector<Real>(v.begin(), v.end()); };
   const std::vector<Real> bias = real(ref.bias), h0 = real(ref.h0), c0 = real(ref.c0);
   std::vector<Real> grad_h = real(ref.grad_h), grad_c = real(ref.grad_c);
@@ -259,7 +262,7 @@ TEST_CASE("persistent lstm kernels, emulated on CPU threads, match a plain doubl
       {70, 9, 4, 1, false, true, false, true, false},   // one block row loops over three passes
       {5, 20, 1, 1, true, true, true, true, false},     // a single step: no recurrence at all
       {40, 17, 5, 2, false, false, true, false, false},
-      {3, 130, 3, 1, false, true, true, true, false}};  // 4H = 520: backward stages dgates in 5 chunks, the last partial
+      {3, 130, 3, 1, false, true, true, true, false}};  // 4H = 520: backward stages 5 chunks, the last partial
   for (const Case& c : cases) check_case<float>(c, rng);
   check_case<double>({9, 12, 6, 1, true, true, true, true, true}, rng);
 }

@@ -80,7 +80,7 @@ template <class T>
 __global__ void __launch_bounds__(kThreads) forward_kernel(LstmSequenceForwardArgs<T> p) {
   const std::int64_t B = p.batch, H = p.hidden, k4 = round_up4(H), ldh = k4 + kPad;
   T* ws = reinterpret_cast<T*>(block_shared_memory());  // [k4][kUnits][4]
-  T* hs = ws + k4 * kUnits * 4;        // [kRows][ldh]
+  T* hs = ws + k4 * kUnits * 4;                          // [kRows][ldh]
   const int tid = static_cast<int>(threadIdx.x), lu = tid % kUnits, lr = tid / kUnits;
   const std::int64_t u0 = static_cast<std::int64_t>(blockIdx.x) * kUnits, u = u0 + lu;
   for (std::int64_t e = tid; e < k4 * kUnits * 4; e += kThreads) {
@@ -174,7 +174,7 @@ template <class T>
 __global__ void __launch_bounds__(kThreads) backward_kernel(LstmSequenceBackwardArgs<T> p) {
   const std::int64_t B = p.batch, H = p.hidden, G = 4 * H, ldw = G + kPad;
   T* ws = reinterpret_cast<T*>(block_shared_memory());  // [kUnits][ldw]
-  T* ds = ws + kUnits * ldw;           // [kRows][kChunk + kPad]
+  T* ds = ws + kUnits * ldw;                             // [kRows][kChunk + kPad]
   const int tid = static_cast<int>(threadIdx.x), lu = tid % kUnits, lr = tid / kUnits;
   const std::int64_t u0 = static_cast<std::int64_t>(blockIdx.x) * kUnits, u = u0 + lu;
   for (std::int64_t e = tid; e < kUnits * G; e += kThreads) {
