@@ -7,10 +7,7 @@
 // write after a barrier, as __ldcg after a grid sync does on the GPU).
 // Include it before the kernel header; tests/cuda_emulation/shim/ supplies <cooperative_groups.h>.
 // Under ThreadSanitizer a missing barrier is reported as a data race even when the results happen to
-// come out right (about 2 minutes; not part of CI):
-//   g++ -std=c++20 -O1 -g -fsanitize=thread -Itests/cuda_emulation/shim -Ikernels -Iinclude -Itests
-//       tests/cuda_emulation/lstm_persistent_test.cpp tests/doctest_main.cpp -o /tmp/emu_tsan
-//   /tmp/emu_tsan
+// come out right: ctest's cuda_emulation_tsan (run_tsan.sh) does that in the Release run.
 
 #include <pthread.h>
 
