@@ -76,6 +76,31 @@ std::size_t backward_smem_bytes(std::int64_t hidden) {
   return static_cast<std::size_t>(kUnits * (4 * hidden + kPad) + kRows * (kChunk + kPad)) * sizeof(T);
 }
 
+/// Copies the pass's rows (kRows of them, `rows` < kRows valid, the rest zero) × `cols` columns of a
+/// matrix in global memory (row stride ld_src) to shared memory (row stride ld_dst). Other blocks wrote
+/// the data before the last grid sync, so it is read through L2 (__ldcg), never from a stale L1 line.
+/// Each thread issues kBatch loads before it stores any: the pass then waits about one L2 round trip
+/// per kBatch elements per thread, not one per element.
+template <class T>
+__device__ inline void stage_rows(T* dst, std::int64_t ld_dst, const T* src, std::int64_t ld_src, std::int64_t rows,
+                                  int cols, int tid) {
+  constexpr int kBatch = 8;
+  const int n = kRows * cols;  // 32-bit indices: 64-bit division costs several times more on the GPU
+  for (int e0 = tid; e0 < n; e0 += kThreads * kBatch) {
+    T v[kBatch];
+#pragma unroll
+    for (int i = 0; i < kBatch; ++i) {
+      const int e = e0 + i * kThreads, r = e / cols, c = e % cols;
+      v[i] = e < n && r < rows ? __ldcg(src + r * ld_src + c) : T(0);
+    }
+#pragma unroll
+    for (int i = 0; i < kBatch; ++i) {
+      const int e = e0 + i * kThreads;
+      if (e < n) dst[e / cols * ld_dst + e % cols] = v[i];
+    }
+  }
+}
+
 template <class T>
 __global__ void __launch_bounds__(kThreads) forward_kernel(LstmSequenceForwardArgs<T> p) {
   const std::int64_t B = p.batch, H = p.hidden, k4 = round_up4(H), ldh = k4 + kPad;
@@ -93,17 +118,12 @@ __global__ void __launch_bounds__(kThreads) forward_kernel(LstmSequenceForwardAr
   const std::int64_t passes = (B + kRows - 1) / kRows;
   cooperative_groups::grid_group grid = cooperative_groups::this_grid();
   for (std::int64_t t = 0; t < p.steps; ++t) {
-    // h_{t-1}: written by other blocks before the last grid sync, so read through L2 (__ldcg), never a stale L1 line.
     const T* prev = t > 0 ? p.h + (t - 1) * p.step_state : p.h0;
     const std::int64_t ld_prev = t > 0 ? p.ld_state : H;
     for (std::int64_t pass = blockIdx.y; pass < passes; pass += gridDim.y) {
       const std::int64_t r0 = pass * kRows, r = r0 + lr;
-      if (prev) {
-        const int h32 = static_cast<int>(H);  // 32-bit: 64-bit division costs ~10x more on the GPU
-        for (int e = tid; e < kRows * h32; e += kThreads) {
-          const int rr = e / h32, k = e % h32;
-          hs[rr * ldh + k] = r0 + rr < B ? __ldcg(prev + (r0 + rr) * ld_prev + k) : T(0);
-        }
+      if (prev) {  // h_{t-1} of the pass's rows; columns H..k4 of hs stay zero
+        stage_rows(hs, ldh, prev + r0 * ld_prev, ld_prev, B - r0, static_cast<int>(H), tid);
         __syncthreads();
       }
       if (r < B && u < H) {
@@ -155,10 +175,7 @@ __device__ inline T dgates_times_w(const T* dg, std::int64_t ld, std::int64_t B,
   for (std::int64_t n0 = 0; n0 < G; n0 += kChunk) {
     const int width = static_cast<int>(std::min<std::int64_t>(kChunk, G - n0));  // a multiple of 4, as G is
     __syncthreads();  // the previous chunk has been read
-    for (int e = tid; e < kRows * width; e += kThreads) {
-      const int rr = e / width, n = e % width;
-      ds[rr * ldd + n] = r0 + rr < B ? __ldcg(dg + (r0 + rr) * ld + n0 + n) : T(0);
-    }
+    stage_rows(ds, ldd, dg + r0 * ld + n0, ld, B - r0, width, tid);
     __syncthreads();
     const T* drow = ds + lr * ldd;
     for (int n = 0; n < width; n += 4) {
@@ -191,7 +208,7 @@ __global__ void __launch_bounds__(kThreads) backward_kernel(LstmSequenceBackward
     for (std::int64_t pass = blockIdx.y; pass < passes; pass += gridDim.y) {
       const std::int64_t r0 = pass * kRows, r = r0 + lr;
       const bool mine = r < B && u < H;
-      // dL/dh_t through the recurrence: dgates_{t+1}·w_hhᵀ (other blocks wrote it: __ldcg), or the caller's at T-1.
+      // dL/dh_t through the recurrence: dgates_{t+1}·w_hhᵀ (other blocks wrote it), or the caller's at T-1.
       T dh = last ? (mine ? p.grad_h[r * H + u] : T(0))
                   : dgates_times_w(p.grad_gates + (t + 1) * p.step_grad_gates, p.ld_grad_gates, B, r0, G, wrow, ds,
                                    tid, lr);
