@@ -38,6 +38,13 @@ inline thread_local std::barrier<>* block_barrier = nullptr;
 inline std::barrier<>* grid_barrier = nullptr;
 }  // namespace recsys::cuda_emulation
 
+struct alignas(16) float4 {
+  float x, y, z, w;
+};
+struct alignas(16) double2 {
+  double x, y;
+};
+
 inline void __syncthreads() { recsys::cuda_emulation::block_barrier->arrive_and_wait(); }
 template <class T>
 inline T __ldcg(const T* p) {

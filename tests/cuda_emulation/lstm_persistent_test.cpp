@@ -262,6 +262,7 @@ TEST_CASE("persistent lstm kernels, emulated on CPU threads, match a plain doubl
       {70, 9, 4, 1, false, true, false, true, false},   // one block row loops over three passes
       {5, 20, 1, 1, true, true, true, true, false},     // a single step: no recurrence at all
       {40, 17, 5, 2, false, false, true, false, false},
+      {35, 16, 6, 1, false, true, true, true, false},   // H a multiple of 4: 128-bit staging loads forward too
       {3, 130, 3, 1, false, true, true, true, false}};  // 4H = 520: backward stages 5 chunks, the last partial
   for (const Case& c : cases) check_case<float>(c, rng);
   check_case<double>({9, 12, 6, 1, true, true, true, true, true}, rng);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include "recsys/cpu/lstm.hpp"
 #include "recsys/cuda/lstm_cell.cuh"
@@ -76,29 +77,57 @@ std::size_t backward_smem_bytes(std::int64_t hidden) {
   return static_cast<std::size_t>(kUnits * (4 * hidden + kPad) + kRows * (kChunk + kPad)) * sizeof(T);
 }
 
-/// Copies the pass's rows (kRows of them, `rows` < kRows valid, the rest zero) × `cols` columns of a
-/// matrix in global memory (row stride ld_src) to shared memory (row stride ld_dst). Other blocks wrote
-/// the data before the last grid sync, so it is read through L2 (__ldcg), never from a stale L1 line.
-/// Each thread issues kBatch loads before it stores any: the pass then waits about one L2 round trip
-/// per kBatch elements per thread, not one per element.
+/// 16 bytes of T as one of CUDA's vector types (one 128-bit load).
 template <class T>
-__device__ inline void stage_rows(T* dst, std::int64_t ld_dst, const T* src, std::int64_t ld_src, std::int64_t rows,
-                                  int cols, int tid) {
+struct Vector16;
+template <>
+struct Vector16<float> {
+  using type = float4;
+};
+template <>
+struct Vector16<double> {
+  using type = double2;
+};
+
+/// stage_rows with V elements per load: V = 1, or a whole 16-byte vector when the caller checked alignment.
+template <class T, int V>
+__device__ inline void stage_rows_by(T* dst, std::int64_t ld_dst, const T* src, std::int64_t ld_src, std::int64_t rows,
+                                     int cols, int tid) {
+  using Load = std::conditional_t<V == 1, T, typename Vector16<T>::type>;
   constexpr int kBatch = 8;
-  const int n = kRows * cols;  // 32-bit indices: 64-bit division costs several times more on the GPU
+  const int groups = cols / V, n = kRows * groups;  // 32-bit: 64-bit division costs several times more on the GPU
   for (int e0 = tid; e0 < n; e0 += kThreads * kBatch) {
-    T v[kBatch];
+    Load v[kBatch];
 #pragma unroll
     for (int i = 0; i < kBatch; ++i) {
-      const int e = e0 + i * kThreads, r = e / cols, c = e % cols;
-      v[i] = e < n && r < rows ? __ldcg(src + r * ld_src + c) : T(0);
+      const int e = e0 + i * kThreads, r = e / groups, c = e % groups * V;
+      v[i] = e < n && r < rows ? __ldcg(reinterpret_cast<const Load*>(src + r * ld_src + c)) : Load{};
     }
 #pragma unroll
     for (int i = 0; i < kBatch; ++i) {
       const int e = e0 + i * kThreads;
-      if (e < n) dst[e / cols * ld_dst + e % cols] = v[i];
+      if (e >= n) continue;
+      const T* x = reinterpret_cast<const T*>(&v[i]);
+      T* d = dst + e / groups * ld_dst + e % groups * V;
+#pragma unroll
+      for (int j = 0; j < V; ++j) d[j] = x[j];
     }
   }
+}
+
+/// Copies the pass's rows (kRows of them, `rows` < kRows valid, the rest zero) × `cols` columns of a
+/// matrix in global memory (row stride ld_src) to shared memory (row stride ld_dst). Other blocks wrote
+/// the data before the last grid sync, so it is read through L2 (__ldcg), never from a stale L1 line.
+/// Each thread issues 8 loads, 128-bit ones where the rows allow, before it stores any: a pass then
+/// waits about one L2 round trip per 8 loads per thread instead of one per element.
+template <class T>
+__device__ inline void stage_rows(T* dst, std::int64_t ld_dst, const T* src, std::int64_t ld_src, std::int64_t rows,
+                                  int cols, int tid) {
+  constexpr int V = 16 / static_cast<int>(sizeof(T));
+  if (cols % V == 0 && ld_src % V == 0 && reinterpret_cast<std::uintptr_t>(src) % 16 == 0)
+    stage_rows_by<T, V>(dst, ld_dst, src, ld_src, rows, cols, tid);
+  else
+    stage_rows_by<T, 1>(dst, ld_dst, src, ld_src, rows, cols, tid);
 }
 
 template <class T>
