@@ -98,7 +98,7 @@ TEST_CASE("checkpoint: the file is plain safetensors with prefixed names and met
   const std::string path = dir.file("c.safetensors");
   Run run(true, 1);
   run.epoch();
-  io::save_checkpoint(path, run.named(), *run.opt, {.epoch = 1, .step = 3});
+  io::save_checkpoint(path, run.named(), *run.opt, {.epoch = 1, .step = 3, .user = {}});
   const io::SafetensorsFile f = io::read_safetensors(path);
   std::vector<std::string> names;
   for (const auto& [n, t] : f.tensors) names.push_back(n);
@@ -116,7 +116,7 @@ TEST_CASE("checkpoint: a bad checkpoint changes neither model nor optimizer") {
   const std::string good = dir.file("good.safetensors");
   Run source(true, 1);
   source.epoch();
-  io::save_checkpoint(good, source.named(), *source.opt, {.epoch = 1, .step = 3}, source.sched.get());
+  io::save_checkpoint(good, source.named(), *source.opt, {.epoch = 1, .step = 3, .user = {}}, source.sched.get());
   const io::SafetensorsFile contents = io::read_safetensors(good);
 
   const auto fails = [&](const std::string& path, const char* message, bool adam = true, bool with_scheduler = true) {
