@@ -35,7 +35,6 @@ struct TempDir {
   std::string str() const { return path.string(); }
   /// The path of `leaf` inside the directory, as a string.
   std::string file(const std::string& leaf) const { return (path / leaf).string(); }
-  std::string operator/(const std::string& leaf) const { return file(leaf); }
 };
 
 /// float64 options, for gradchecks.

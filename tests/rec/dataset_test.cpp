@@ -44,12 +44,12 @@ TEST_CASE("rec dataset: errors name the id or index") {
 
 TEST_CASE("rec dataset: cleaning merges duplicates, drops unrated rows and fills gaps") {
   TempDir dir("clean");
-  recsys::testing::write_text(dir / "items.csv",
+  recsys::testing::write_text(dir.file("items.csv"),
                               "item_id,title,genres,director,actors,description\n"
                               "1,One (2001),Drama|Comedy,Ana Silva,Ben Berg|Kim Sato,a film\n"
                               "2,Two (2002),,,,\n"
                               "2,Two (2002),Horror,Zoe Webb,,\n");
-  recsys::testing::write_text(dir / "ratings.csv",
+  recsys::testing::write_text(dir.file("ratings.csv"),
                               "user_id,item_id,rating,review,timestamp\n"
                               "u1,1,5,great,100\n"
                               "u1,2,,,\n"      // rating, review and timestamp missing
@@ -57,7 +57,7 @@ TEST_CASE("rec dataset: cleaning merges duplicates, drops unrated rows and fills
                               "u2,2,,meh,50\n" // never rated: dropped
                               "u2,3,4,,60\n"   // item 3 is not in the catalogue
                               "u1,1,5,great,100\n");
-  const rec::Dataset d = rec::load_interactions(dir / "ratings.csv", dir / "items.csv");
+  const rec::Dataset d = rec::load_interactions(dir.file("ratings.csv"), dir.file("items.csv"));
   const rec::CleaningReport& c = d.cleaning();
   CHECK(c.rows_read == 6);
   CHECK(c.duplicate_rows == 2);
@@ -93,18 +93,18 @@ TEST_CASE("rec dataset: cleaning merges duplicates, drops unrated rows and fills
 
 TEST_CASE("rec dataset: bad files give one clear error") {
   TempDir dir("badfiles");
-  CHECK_THROWS_WITH_AS(rec::load_interactions(dir / "none.csv", dir / "none.csv"), doctest::Contains("no file"),
+  CHECK_THROWS_WITH_AS(rec::load_interactions(dir.file("none.csv"), dir.file("none.csv")), doctest::Contains("no file"),
                        recsys::Error);
-  recsys::testing::write_text(dir / "items.csv", "item_id,title\n1,One\n");
-  recsys::testing::write_text(dir / "ratings.csv", "user,item_id,rating\nu1,1,5\n");
-  CHECK_THROWS_WITH_AS(rec::load_interactions(dir / "ratings.csv", dir / "items.csv"),
+  recsys::testing::write_text(dir.file("items.csv"), "item_id,title\n1,One\n");
+  recsys::testing::write_text(dir.file("ratings.csv"), "user,item_id,rating\nu1,1,5\n");
+  CHECK_THROWS_WITH_AS(rec::load_interactions(dir.file("ratings.csv"), dir.file("items.csv")),
                        doctest::Contains("has no column 'user_id'"), recsys::Error);
-  recsys::testing::write_text(dir / "ratings.csv", "user_id,item_id,rating\nu1,1,five\n");
-  CHECK_THROWS_AS(rec::load_interactions(dir / "ratings.csv", dir / "items.csv"), recsys::Error);
-  CHECK_THROWS_WITH_AS(rec::load_movielens(dir / "nope"), doctest::Contains("no folder"), recsys::Error);
+  recsys::testing::write_text(dir.file("ratings.csv"), "user_id,item_id,rating\nu1,1,five\n");
+  CHECK_THROWS_AS(rec::load_interactions(dir.file("ratings.csv"), dir.file("items.csv")), recsys::Error);
+  CHECK_THROWS_WITH_AS(rec::load_movielens(dir.file("nope")), doctest::Contains("no folder"), recsys::Error);
   CHECK_THROWS_WITH_AS(rec::load_uci_sentences(dir.str()), doctest::Contains("holds none of"), recsys::Error);
-  recsys::testing::write_text(dir / "x_labelled.txt", "good\t1\nbad\t2\n");
-  CHECK_THROWS_WITH_AS(rec::load_uci_sentences(std::vector<std::string>{dir / "x_labelled.txt"}),
+  recsys::testing::write_text(dir.file("x_labelled.txt"), "good\t1\nbad\t2\n");
+  CHECK_THROWS_WITH_AS(rec::load_uci_sentences(std::vector<std::string>{dir.file("x_labelled.txt")}),
                        doctest::Contains("line 2 has label 2"), recsys::Error);
   CHECK_THROWS_WITH_AS(rec::load_dataset(dir.str()), doctest::Contains("dataset.json"), recsys::Error);
 }

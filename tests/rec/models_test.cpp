@@ -318,11 +318,11 @@ TEST_CASE("rec models: a saved folder refuses weights of the wrong shape") {
   TempDir dir("mf_shape");
   model->save(dir.str());
   // Same folder, but model.json now asks for 5 factors: the saved tensors have 4.
-  std::string text = recsys::rec::detail::read_text_file(dir / "model.json", "test");
+  std::string text = recsys::rec::detail::read_text_file(dir.file("model.json"), "test");
   const auto at = text.find("\"factors\": 4");
   REQUIRE(at != std::string::npos);
   text.replace(at, 12, "\"factors\": 5");
-  recsys::testing::write_text(dir / "model.json", text);
+  recsys::testing::write_text(dir.file("model.json"), text);
   CHECK_THROWS_WITH_AS(rec::load_recommender(dir.str()), doctest::Contains("mf.load: tensor 'user_factors.embeddings' is"),
                        recsys::Error);
 }

@@ -48,8 +48,8 @@ rec::RankingMetrics hit_rate(const std::string& kind, const rec::LeaveLastOut& s
 TEST_CASE("rec pipeline: generated site: clean, train, save, reload in another model, recommend unseen titles") {
   TempDir dir("pipeline");
   const data::SyntheticSummary summary =
-      data::write_synthetic(dir / "site", {.users = 120, .items = 150, .ratings = 4000, .seed = 11});
-  const rec::Dataset data = rec::load_synthetic(dir / "site");
+      data::write_synthetic(dir.file("site"), {.users = 120, .items = 150, .ratings = 4000, .seed = 11});
+  const rec::Dataset data = rec::load_synthetic(dir.file("site"));
   CHECK(data.cleaning().duplicate_rows == summary.duplicate_rating_rows);
   CHECK(data.cleaning().missing_reviews == summary.missing_reviews);
   const rec::TrainTest tt = rec::split_interactions(data, 0.2, 42);
@@ -59,8 +59,8 @@ TEST_CASE("rec pipeline: generated site: clean, train, save, reload in another m
     o.epochs = std::min(o.epochs, 2);
     auto model = rec::make_recommender(kind, o);
     model->fit(tt.train);
-    model->save(dir / kind);
-    const auto reloaded = rec::load_recommender(dir / kind);  // what another process does
+    model->save(dir.file(kind));
+    const auto reloaded = rec::load_recommender(dir.file(kind));  // what another process does
     const std::string user = data.user_id(17);
     const auto list = reloaded->recommend(user, 10);
     REQUIRE(list.size() == 10);

@@ -100,21 +100,21 @@ TEST_CASE("rec recommender: save and load_recommender give the same scores and l
 
 TEST_CASE("rec recommender: load_recommender on bad folders and files") {
   TempDir dir("bad_model");
-  CHECK_THROWS_WITH_AS(rec::load_recommender(dir / "missing"), doctest::Contains("no folder"), recsys::Error);
+  CHECK_THROWS_WITH_AS(rec::load_recommender(dir.file("missing")), doctest::Contains("no folder"), recsys::Error);
   CHECK_THROWS_WITH_AS(rec::load_recommender(dir.str()), doctest::Contains("not a saved model folder"), recsys::Error);
-  recsys::testing::write_text(dir / "model.json", "{\"format\": \"recsys-recommender\", \"model\": ");
+  recsys::testing::write_text(dir.file("model.json"), "{\"format\": \"recsys-recommender\", \"model\": ");
   CHECK_THROWS_WITH_AS(rec::load_recommender(dir.str()), doctest::Contains("model.json': json: line 1"), recsys::Error);
-  recsys::testing::write_text(dir / "model.json", "{\"format\": \"other\"}");
+  recsys::testing::write_text(dir.file("model.json"), "{\"format\": \"other\"}");
   CHECK_THROWS_WITH_AS(rec::load_recommender(dir.str()), doctest::Contains("is not a recsys model file"), recsys::Error);
-  recsys::testing::write_text(dir / "model.json", "{\"format\": \"recsys-recommender\", \"model\": \"knn\"}");
+  recsys::testing::write_text(dir.file("model.json"), "{\"format\": \"recsys-recommender\", \"model\": \"knn\"}");
   CHECK_THROWS_WITH_AS(rec::load_recommender(dir.str()), doctest::Contains("unknown model 'knn'"), recsys::Error);
 
   // A real save with a damaged weights file.
   auto model = rec::make_recommender("popularity");
   model->fit(recsys::testing::tiny_dataset());
   model->save(dir.str());
-  recsys::testing::write_text(dir / "model.safetensors", "garbage");
+  recsys::testing::write_text(dir.file("model.safetensors"), "garbage");
   CHECK_THROWS_AS(rec::load_recommender(dir.str()), recsys::Error);
-  std::filesystem::remove(dir / "model.safetensors");
+  std::filesystem::remove(dir.file("model.safetensors"));
   CHECK_THROWS_WITH_AS(rec::load_recommender(dir.str()), doctest::Contains("no file"), recsys::Error);
 }
