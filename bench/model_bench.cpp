@@ -9,9 +9,10 @@
 //   model_bench [Google Benchmark flags]   model/train and model/infer at B = 32, 256 and 1, 2 threads;
 //       counters samples/s, GFLOP/s and sys_allocs/step (system allocations per step after warm-up:
 //       0 means the caching allocator serves the whole steady state).
-//   model_bench --run=train|infer --batch=B --threads=T [--steps=50] [--warmup=5]
+//   model_bench --run=train|infer --batch=B --threads=T [--steps=50] [--warmup=5] [--profile]
 //       one measurement in a fresh process, printed as one JSON line (steps/s, samples/s, peak resident
-//       memory, allocator counters). bench/compare_pytorch.py runs this face interleaved with the same
+//       memory, allocator counters). --profile then runs the steps again under profiler::Session and
+//       prints, on stderr, where a step's time goes (per scope, then per scope and kernel). bench/compare_pytorch.py runs this face interleaved with the same
 //       model in PyTorch, whose data and loop bench/compare_pytorch.py copies from model_batch() below.
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
@@ -120,6 +121,12 @@ std::string flag(int argc, char** argv, const char* name, const std::string& fal
   return fallback;
 }
 
+bool has_flag(int argc, char** argv, const char* name) {
+  for (int i = 1; i < argc; ++i)
+    if (std::strcmp(argv[i], name) == 0) return true;
+  return false;
+}
+
 /// The --run face: warm-up steps, then `steps` timed steps; one JSON line on stdout.
 int run_once(int argc, char** argv) {
   const std::string mode = flag(argc, argv, "run", "train");
@@ -127,7 +134,8 @@ int run_once(int argc, char** argv) {
   const int threads = std::stoi(flag(argc, argv, "threads", "1"));
   const int steps = std::stoi(flag(argc, argv, "steps", "50")), warmup = std::stoi(flag(argc, argv, "warmup", "5"));
   if ((mode != "train" && mode != "infer") || batch < 1 || threads < 1 || steps < 1 || warmup < 0) {
-    std::fprintf(stderr, "usage: model_bench --run=train|infer --batch=B --threads=T [--steps=50] [--warmup=5]\n");
+    std::fprintf(stderr,
+                 "usage: model_bench --run=train|infer --batch=B --threads=T [--steps=50] [--warmup=5] [--profile]\n");
     return 2;
   }
   const bool train = mode == "train";
@@ -157,6 +165,14 @@ int run_once(int argc, char** argv) {
       times[times.size() / 2], peak_rss_mib(), rss_before,
       static_cast<unsigned long long>(st.system_allocations - allocs_before),
       static_cast<double>(st.peak_bytes_in_use) / (1 << 20), static_cast<double>(last));
+  if (has_flag(argc, argv, "--profile")) {
+    // A separate pass, so the timer's own cost stays out of the numbers above.
+    profiler::Session session;
+    for (int i = 0; i < steps; ++i) last = train ? s.train_step() : s.infer();
+    const profiler::Report r = session.stop();
+    std::fprintf(stderr, "profile of %d %s steps at batch %lld, %d threads (per step):\n%s\n%s", steps, mode.c_str(),
+                 static_cast<long long>(batch), threads, r.scope_table(30, steps).c_str(), r.table(40, steps).c_str());
+  }
   return 0;
 }
 

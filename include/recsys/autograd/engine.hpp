@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "recsys/core/profiler.hpp"
 #include "recsys/core/tensor.hpp"
 #include "recsys/autograd/function.hpp"
 
@@ -104,6 +105,7 @@ inline void backward(const TensorList& roots, const TensorList& grads = {}, bool
   for (Node* node : detail::topological_order(root_nodes)) {
     RECSYS_CHECK(node->backward != nullptr, "backward: the graph through '", node->name,
                  "' was already used by an earlier backward(); pass retain_graph=true to go through it twice");
+    const profiler::Scope scope("backward", node->name);
     TensorList grad_outputs = std::move(pending[node]);
     pending.erase(node);
     grad_outputs.resize(node->outputs.size());

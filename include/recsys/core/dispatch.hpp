@@ -3,6 +3,7 @@
 
 #include "recsys/core/device.hpp"
 #include "recsys/core/error.hpp"
+#include "recsys/core/profiler.hpp"
 
 namespace recsys {
 
@@ -20,6 +21,7 @@ struct KernelSlot<R(Args...)> {
   Fn cuda = nullptr;
 
   R operator()(Device device, Args... args) const {
+    const profiler::SlotTimer timer(name, device);
     if (device.is_cpu()) return cpu(args...);
     RECSYS_CHECK(cuda != nullptr, name, ": no CUDA kernel registered for device ", device,
                  " (compile a .cu file that calls recsys::cuda::enable() and link recsys::cuda)");

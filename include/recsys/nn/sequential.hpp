@@ -3,10 +3,12 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <type_traits>
 #include <utility>
 
+#include "recsys/core/profiler.hpp"
 #include "recsys/nn/activation.hpp"
 #include "recsys/nn/conv1d.hpp"
 #include "recsys/nn/embedding.hpp"
@@ -67,15 +69,26 @@ class Sequential : public Module {
               const Activation act = conv.options().activation;
               if constexpr (std::is_same_v<After, MaxPool1D>) {
                 if (act == Activation::none || act == Activation::relu)
-                  return forward_from<I + 3>(embedding_conv_pool(emb, conv, std::get<I + 2>(layers_), x, conv_table_cache_));
+                  return forward_from<I + 3>(profiled("Embedding+Conv1D+MaxPool1D", [&] {
+                    return embedding_conv_pool(emb, conv, std::get<I + 2>(layers_), x, conv_table_cache_);
+                  }));
               }
             }
-            return forward_from<I + 2>(embedding_then_conv(emb, conv, x, conv_table_cache_));
+            return forward_from<I + 2>(
+                profiled("Embedding+Conv1D", [&] { return embedding_then_conv(emb, conv, x, conv_table_cache_); }));
           }
         }
       }
-      return forward_from<I + 1>(std::get<I>(layers_).forward(x));
+      auto& layer = std::get<I>(layers_);
+      return forward_from<I + 1>(profiled(layer.name(), [&] { return layer.forward(x); }));
     }
+  }
+
+  /// Runs one layer's forward under a profiler scope named after it (the chain after it is outside).
+  template <class F>
+  static Tensor profiled(std::string_view layer, F&& forward) {
+    const profiler::Scope scope("forward", layer);
+    return forward();
   }
 
   /// Embedding then Conv1D (with its activation), as one op: embedding_conv1d picks the fused or the

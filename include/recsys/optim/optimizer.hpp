@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "recsys/core/factory.hpp"
+#include "recsys/core/profiler.hpp"
 #include "recsys/core/tensor.hpp"
 #include "recsys/io/json.hpp"
 #include "recsys/ops/checks.hpp"
@@ -38,6 +39,7 @@ class Optimizer {
 
   /// Sets every existing gradient to zero in place (the buffers stay allocated for the next backward).
   void zero_grad() const {
+    const profiler::Scope scope("zero_grad", name_);
     for (const Tensor& p : params_) p.zero_grad();
   }
 

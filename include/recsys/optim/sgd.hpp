@@ -51,6 +51,7 @@ class SGD : public Optimizer {
 
   void step() override {
     NoGradGuard no_grad;
+    const profiler::Scope scope("step", name());
     for (std::size_t i = 0; i < params_.size(); ++i) {
       const Tensor g = gradient(i);
       if (!g.defined()) continue;
