@@ -1,4 +1,4 @@
-// bench/cuda/cuda_train_bench.cpp — the reference model's training step on the GPU (samples/s at batch 32 and 256) and the allocator's steady state.
+// bench/cuda/cuda_train_bench.cpp — the reference model's training step on the GPU (samples/s at batch 32 and 256, the allocator's steady state); --profile prints where a step's time goes.
 #include <recsys/recsys.hpp>
 #include <recsys/nn/conv1d.hpp>
 #include <recsys/nn/dense.hpp>
@@ -9,6 +9,8 @@
 #include <recsys/optim/adam.hpp>
 
 #include <chrono>
+#include <cstdio>
+#include <string_view>
 
 #include "bench_util.hpp"
 #include "recsys/cuda/memory.cuh"
@@ -23,26 +25,41 @@ auto reference_model() {
                         nn::MaxPool1D(2), nn::LSTM(128, 128), nn::Dense(128, 1, nn::Activation::sigmoid));
 }
 
-/// One Adam step on a (batch, 100) batch of token ids, reading the loss back as a training loop does;
-/// range(1) 1 runs the LSTM recurrence as one persistent kernel (cuda::LstmRecurrence).
-void BM_reference_model_train_step(benchmark::State& state) {
-  const std::int64_t batch = state.range(0);
-  const cuda::LstmRecurrenceGuard recurrence(state.range(1) ? cuda::LstmRecurrence::persistent
-                                                               : cuda::LstmRecurrence::stepwise);
-  manual_seed(1);
-  auto model = reference_model();
-  model.to(Device::cuda());
-  optim::Adam opt(model.parameters(), {.lr = 1e-3});
-  Generator g(2);
-  const Tensor ids = randint(0, 1000, {batch, 100}, g).to(Device::cuda());
-  const Tensor labels = randint(0, 2, {batch, 1}, g, DType::float32).to(Device::cuda());
-  auto step = [&] {
+/// The reference model on the GPU with Adam and one fixed (batch, 100) batch of token ids;
+/// operator() is one training step, reading the loss back as a training loop does.
+struct TrainStep {
+  using Model = decltype(reference_model());
+  static Model seeded_model() {
+    manual_seed(1);
+    Model m = reference_model();
+    m.to(Device::cuda());
+    return m;
+  }
+
+  explicit TrainStep(std::int64_t batch) : model(seeded_model()), opt(model.parameters(), {.lr = 1e-3}) {
+    Generator g(2);
+    ids = randint(0, 1000, {batch, 100}, g).to(Device::cuda());
+    labels = randint(0, 2, {batch, 1}, g, DType::float32).to(Device::cuda());
+  }
+  float operator()() {
     opt.zero_grad();
     const Tensor loss = binary_cross_entropy(model(ids), labels);
     loss.backward();
     opt.step();
     return loss.item<float>();
-  };
+  }
+
+  Model model;
+  optim::Adam opt;
+  Tensor ids, labels;
+};
+
+/// range(1) 1 runs the LSTM recurrence as one persistent kernel (cuda::LstmRecurrence).
+void BM_reference_model_train_step(benchmark::State& state) {
+  const std::int64_t batch = state.range(0);
+  const cuda::LstmRecurrenceGuard recurrence(state.range(1) ? cuda::LstmRecurrence::persistent
+                                                               : cuda::LstmRecurrence::stepwise);
+  TrainStep step(batch);
   for (int i = 0; i < 3; ++i) step();  // warm-up: the allocator's cache fills here
   const AllocatorStats before = cuda::memory_stats();
   std::int64_t steps = 0;
@@ -67,4 +84,35 @@ BENCHMARK(BM_reference_model_train_step)
     ->Unit(benchmark::kMillisecond)
     ->MinTime(2.0);
 
-int main(int argc, char** argv) { return recsys::cuda::bench::run_main(argc, argv); }
+/// --profile: where a training step's GPU time goes, per scope and per kernel, for each batch and
+/// recurrence (profiler::Session times every kernel slot call with CUDA events).
+int profile_main() {
+  if (!cuda::is_available()) {
+    std::printf("cuda_train_bench --profile: SKIPPED: no CUDA GPU available\n");
+    return 0;
+  }
+  cuda::testing::enable_backend();
+  constexpr int kSteps = 20;
+  for (const std::int64_t batch : {32, 256}) {
+    for (const bool persistent : {false, true}) {
+      const cuda::LstmRecurrenceGuard recurrence(persistent ? cuda::LstmRecurrence::persistent
+                                                            : cuda::LstmRecurrence::stepwise);
+      TrainStep step(batch);
+      for (int i = 0; i < 3; ++i) step();
+      cuda::synchronize();
+      profiler::Session session;
+      for (int i = 0; i < kSteps; ++i) step();
+      const profiler::Report r = session.stop();
+      std::printf("#### batch %lld, %s recurrence (per step, mean of %d)\n\n```\n%s\n%s```\n\n",
+                  static_cast<long long>(batch), persistent ? "persistent" : "stepwise", kSteps,
+                  r.scope_table(20, kSteps).c_str(), r.table(25, kSteps).c_str());
+    }
+  }
+  return 0;
+}
+
+int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i)
+    if (std::string_view(argv[i]) == "--profile") return profile_main();
+  return recsys::cuda::bench::run_main(argc, argv);
+}

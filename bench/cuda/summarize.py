@@ -75,6 +75,10 @@ def main():
                 f"{round(t['cache_hit_rate'], 4) if t and 'cache_hit_rate' in t else '–'} |")
     if torch:
         say(f"\nPyTorch {torch.get('torch')} (cuDNN {torch.get('cudnn')}) on {torch.get('device')}, TF32 off.")
+    profile = os.path.join(out, "profile.md")
+    if os.path.exists(profile):
+        say("\n### Where a training step's time goes (profiler::Session, CUDA events per kernel call)\n")
+        say(open(profile, errors="replace").read().rstrip())
     print("\n".join(lines))
 
 

@@ -15,6 +15,7 @@
 #include "recsys/cuda/maxpool1d.cuh"
 #include "recsys/cuda/memory.cuh"
 #include "recsys/cuda/optim.cuh"
+#include "recsys/cuda/profiler.cuh"
 #include "recsys/cuda/reduce.cuh"
 #include "recsys/cuda/softmax.cuh"
 #include "recsys/cuda/unary.cuh"
@@ -83,11 +84,12 @@ void enable_floating() {
 
 }  // namespace detail
 
-/// Makes Device::cuda() usable: the memory backend (caching allocator, copies) and the CUDA kernel of
-/// every slot. Only assigns pointers, so it is cheap, idempotent and safe without a GPU; the first
-/// CUDA call happens when a tensor is first put on the device.
+/// Makes Device::cuda() usable: the memory backend (caching allocator, copies), the CUDA kernel of
+/// every slot, and the profiler's GPU timer. Only assigns pointers, so it is cheap, idempotent and
+/// safe without a GPU; the first CUDA call happens when a tensor is first put on the device.
 inline void enable() {
   enable_memory();
+  profiler_timer::install();
   detail::enable_any_type<float>();
   detail::enable_any_type<double>();
   detail::enable_any_type<std::int32_t>();
