@@ -3,6 +3,9 @@
 
 #include <cmath>
 #include <cstdint>
+#include <map>
+#include <mutex>
+#include <tuple>
 
 #include "recsys/cpu/lstm.hpp"
 #include "recsys/cuda/common.cuh"
@@ -76,22 +79,37 @@ void lstm_cell_backward(const LstmCellBackwardArgs<T>& p) {
 
 namespace lstm_persistent {
 
+/// How many blocks of `kernel` with `smem` bytes of shared memory can be resident at once on `device`
+/// (0: it cannot be launched cooperatively there). Asked once per (kernel, size, device), since the
+/// driver queries cost microseconds and training asks once per layer, direction and step.
+inline std::int64_t resident_blocks(const void* kernel, std::size_t smem, int device, const char* op) {
+  static std::mutex mutex;
+  static std::map<std::tuple<const void*, std::size_t, int>, std::int64_t> cache;
+  const std::lock_guard lock(mutex);
+  const auto key = std::make_tuple(kernel, smem, device);
+  if (const auto it = cache.find(key); it != cache.end()) return it->second;
+  int cooperative = 0, smem_optin = 0;
+  RECSYS_CUDA_CHECK(cudaDeviceGetAttribute(&cooperative, cudaDevAttrCooperativeLaunch, device), op);
+  RECSYS_CUDA_CHECK(cudaDeviceGetAttribute(&smem_optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device), op);
+  std::int64_t resident = 0;
+  if (cooperative && smem <= static_cast<std::size_t>(smem_optin)) {
+    if (smem > 48 * 1024)  // above the default a kernel must ask for it
+      RECSYS_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem)),
+                        op);
+    int per_sm = 0;
+    RECSYS_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, kThreads, smem), op);
+    resident = static_cast<std::int64_t>(per_sm) * multiprocessor_count();
+  }
+  cache.emplace(key, resident);
+  return resident;
+}
+
 /// Launches `kernel` cooperatively over (ceil(H / kUnits), passes) blocks, fewer passes in parallel if
 /// not all fit at once. Returns false, launching nothing, where the device cannot: no cooperative
 /// launch, the shared memory exceeds a block's, or the unit groups alone outnumber resident blocks.
 template <class Args>
 bool launch(void (*kernel)(Args), const Args& p, std::size_t smem, const char* op) {
-  const int dev = current_device();
-  int cooperative = 0, smem_optin = 0;
-  RECSYS_CUDA_CHECK(cudaDeviceGetAttribute(&cooperative, cudaDevAttrCooperativeLaunch, dev), op);
-  RECSYS_CUDA_CHECK(cudaDeviceGetAttribute(&smem_optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev), op);
-  if (!cooperative || smem > static_cast<std::size_t>(smem_optin)) return false;
-  if (smem > 48 * 1024)  // above the default a kernel must ask for it
-    RECSYS_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem)),
-                      op);
-  int per_sm = 0;
-  RECSYS_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, kThreads, smem), op);
-  const std::int64_t resident = static_cast<std::int64_t>(per_sm) * multiprocessor_count();
+  const std::int64_t resident = resident_blocks(reinterpret_cast<const void*>(kernel), smem, current_device(), op);
   const std::int64_t unit_groups = (p.hidden + kUnits - 1) / kUnits, passes = (p.batch + kRows - 1) / kRows;
   if (unit_groups > resident || unit_groups > 65535) return false;
   const dim3 grid(static_cast<unsigned>(unit_groups),
