@@ -118,8 +118,10 @@ TEST_CASE("binary ops with broadcasting match the CPU forward and backward") {
       for (bool strided : {false, true}) {
         if (strided && (sa.empty() || sb.empty())) continue;
         const Tensor a = randn(sa, g, t), b = abs(randn(sb, g, t)) + 0.5;  // b away from zero for div
-        const std::string shapes_s = " " + std::to_string(sa.numel()) + "x" + std::to_string(sb.numel()) +
-                                     (strided ? " strided" : "");
+        // Appended piece by piece: GCC 12 misreads `" " + std::string` as an overlapping copy (-Wrestrict).
+        std::string shapes_s = " ";
+        shapes_s.append(std::to_string(sa.numel())).append("x").append(std::to_string(sb.numel()));
+        if (strided) shapes_s.append(" strided");
         compare_with_cpu("add" + shapes_s, [](const TensorList& in) { return in[0] + in[1]; }, {a, b}, strided);
         compare_with_cpu("sub" + shapes_s, [](const TensorList& in) { return in[0] - in[1]; }, {a, b}, strided);
         compare_with_cpu("mul" + shapes_s, [](const TensorList& in) { return in[0] * in[1]; }, {a, b}, strided);
