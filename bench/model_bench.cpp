@@ -10,9 +10,11 @@
 //       counters samples/s, GFLOP/s and sys_allocs/step (system allocations per step after warm-up:
 //       0 means the caching allocator serves the whole steady state).
 //   model_bench --run=train|infer --batch=B --threads=T [--steps=50] [--warmup=5] [--profile]
+//               [--profile_svg=FILE]
 //       one measurement in a fresh process, printed as one JSON line (steps/s, samples/s, peak resident
 //       memory, allocator counters). --profile then runs the steps again under profiler::Session and
-//       prints, on stderr, where a step's time goes (per scope, then per scope and kernel). bench/compare_pytorch.py runs this face interleaved with the same
+//       prints, on stderr, where a step's time goes (per scope, then per scope and kernel);
+//       --profile_svg also draws it (a bar per scope, split by kernel) into FILE. bench/compare_pytorch.py runs this face interleaved with the same
 //       model in PyTorch, whose data and loop bench/compare_pytorch.py copies from model_batch() below.
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
@@ -135,7 +137,8 @@ int run_once(int argc, char** argv) {
   const int steps = std::stoi(flag(argc, argv, "steps", "50")), warmup = std::stoi(flag(argc, argv, "warmup", "5"));
   if ((mode != "train" && mode != "infer") || batch < 1 || threads < 1 || steps < 1 || warmup < 0) {
     std::fprintf(stderr,
-                 "usage: model_bench --run=train|infer --batch=B --threads=T [--steps=50] [--warmup=5] [--profile]\n");
+                 "usage: model_bench --run=train|infer --batch=B --threads=T [--steps=50] [--warmup=5] [--profile]"
+                 " [--profile_svg=FILE]\n");
     return 2;
   }
   const bool train = mode == "train";
@@ -165,13 +168,19 @@ int run_once(int argc, char** argv) {
       times[times.size() / 2], peak_rss_mib(), rss_before,
       static_cast<unsigned long long>(st.system_allocations - allocs_before),
       static_cast<double>(st.peak_bytes_in_use) / (1 << 20), static_cast<double>(last));
-  if (has_flag(argc, argv, "--profile")) {
+  const std::string svg_path = flag(argc, argv, "profile_svg", "");
+  if (has_flag(argc, argv, "--profile") || !svg_path.empty()) {
     // A separate pass, so the timer's own cost stays out of the numbers above.
     profiler::Session session;
     for (int i = 0; i < steps; ++i) last = train ? s.train_step() : s.infer();
     const profiler::Report r = session.stop();
     std::fprintf(stderr, "profile of %d %s steps at batch %lld, %d threads (per step):\n%s\n%s", steps, mode.c_str(),
                  static_cast<long long>(batch), threads, r.scope_table(30, steps).c_str(), r.table(40, steps).c_str());
+    if (!svg_path.empty()) {
+      const std::string title = "model_bench " + mode + ", batch " + std::to_string(batch) + ", " +
+                                std::to_string(threads) + " threads: kernel time per step, by scope and kernel";
+      io::write_file_atomic(svg_path, render_profile_svg(r, title, steps));
+    }
   }
   return 0;
 }

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <string>
 #include <string_view>
 
 #include "bench_util.hpp"
@@ -85,8 +86,9 @@ BENCHMARK(BM_reference_model_train_step)
     ->MinTime(2.0);
 
 /// --profile: where a training step's GPU time goes, per scope and per kernel, for each batch and
-/// recurrence (profiler::Session times every kernel slot call with CUDA events).
-int profile_main() {
+/// recurrence (profiler::Session times every kernel slot call with CUDA events); with
+/// --profile_svg_dir=DIR also a chart of each, DIR/profile_b<batch>_<recurrence>.svg.
+int profile_main(const std::string& svg_dir) {
   if (!cuda::is_available()) {
     std::printf("cuda_train_bench --profile: SKIPPED: no CUDA GPU available\n");
     return 0;
@@ -103,16 +105,28 @@ int profile_main() {
       profiler::Session session;
       for (int i = 0; i < kSteps; ++i) step();
       const profiler::Report r = session.stop();
+      const char* mode = persistent ? "persistent" : "stepwise";
       std::printf("#### batch %lld, %s recurrence (per step, mean of %d)\n\n```\n%s\n%s```\n\n",
-                  static_cast<long long>(batch), persistent ? "persistent" : "stepwise", kSteps,
-                  r.scope_table(20, kSteps).c_str(), r.table(25, kSteps).c_str());
+                  static_cast<long long>(batch), mode, kSteps, r.scope_table(20, kSteps).c_str(),
+                  r.table(25, kSteps).c_str());
+      if (!svg_dir.empty())
+        io::write_file_atomic(svg_dir + "/profile_b" + std::to_string(batch) + "_" + mode + ".svg",
+                              render_profile_svg(r,
+                                                 "Reference model training step on the GPU, batch " +
+                                                     std::to_string(batch) + ", " + mode + " LSTM recurrence",
+                                                 kSteps));
     }
   }
   return 0;
 }
 
 int main(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i)
-    if (std::string_view(argv[i]) == "--profile") return profile_main();
-  return recsys::cuda::bench::run_main(argc, argv);
+  bool profile = false;
+  std::string svg_dir;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg(argv[i]);
+    if (arg == "--profile") profile = true;
+    if (arg.substr(0, 18) == "--profile_svg_dir=") svg_dir = arg.substr(18), profile = true;
+  }
+  return profile ? profile_main(svg_dir) : recsys::cuda::bench::run_main(argc, argv);
 }

@@ -5,6 +5,7 @@
 #include "recsys/core/tensor.hpp"
 #include "recsys/core/factory.hpp"
 #include "recsys/core/random.hpp"
+#include "recsys/core/profiler.hpp"
 #include "recsys/autograd/gradcheck.hpp"
 
 // ops: differentiable functions on tensors

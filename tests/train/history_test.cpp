@@ -1,4 +1,4 @@
-// tests/train/history_test.cpp — History as CSV and SVG, the SVG chart writer and the progress bar's formatting.
+// tests/train/history_test.cpp — History as CSV and SVG, the SVG chart writers (lines, stacked bars, a profile) and the progress bar's formatting.
 #include <doctest/doctest.h>
 
 #include <recsys/train/history.hpp>
@@ -49,6 +49,52 @@ TEST_CASE("SVG chart survives degenerate series") {
   CHECK(empty.find("</svg>") != std::string::npos);
   const std::string with_nan = render_svg({SvgPanel{"missing value", "x", "y", {SvgSeries{"c", {1, 2}, {NAN, 1.0}}}}});
   CHECK(with_nan.find("nan") == std::string::npos);
+}
+
+namespace {
+std::size_t count_of(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (std::size_t p = text.find(what); p != std::string::npos; p = text.find(what, p + 1)) ++n;
+  return n;
+}
+}  // namespace
+
+TEST_CASE("stacked bars: segments end to end, widths to scale, one legend entry per label") {
+  const std::string svg = render_bar_svg("time <per> step", "ms", {SvgBar{"forward", {{"gemm", 1}, {"cell", 3}}},
+                                                                   SvgBar{"backward", {{"gemm", 2}, {"idle", 0}}}});
+  // Plot area 120..690 px (short labels: the narrowest label column) for 0..4 (the longest bar):
+  // 1 -> 142.5 px, 3 -> 427.5, 2 -> 285; zero draws nothing.
+  CHECK(svg.find("<rect x=\"120\" y=\"37\" width=\"142.5\"") != std::string::npos);
+  CHECK(svg.find("<rect x=\"262.5\" y=\"37\" width=\"427.5\"") != std::string::npos);
+  CHECK(svg.find("<rect x=\"120\" y=\"59\" width=\"285\"") != std::string::npos);
+  CHECK(count_of(svg, "<title>") == 3);
+  CHECK(svg.find("<title>forward / cell: 3 ms</title>") != std::string::npos);
+  CHECK(svg.find("<text x=\"694\" y=\"49\">4</text>") != std::string::npos);  // the first bar's total at its end
+  CHECK(svg.find("time &lt;per&gt; step") != std::string::npos);
+  // Legend: gemm, cell, idle — each once, gemm the same colour in both bars.
+  CHECK(count_of(svg, ">gemm</text>") == 1);
+  CHECK(count_of(svg, ">idle</text>") == 1);
+  CHECK(count_of(svg, "fill=\"#1f77b4\"><title>") == 2);
+  const std::string empty = render_bar_svg("nothing", "ms", {});
+  CHECK(empty.find("nan") == std::string::npos);
+  CHECK(empty.find("</svg>") != std::string::npos);
+}
+
+TEST_CASE("a profile as stacked bars: a bar per scope, the most time first, kernels as segments") {
+  profiler::Report r;
+  r.wall_ms = 10;
+  r.kernels = {{"backward lstm", "gemm", Device::cpu(), 4, 6.0, 2.0},
+               {"forward LSTM", "gemm", Device::cpu(), 2, 2.0, 1.0},
+               {"backward lstm", "lstm_cell_backward", Device::cpu(), 2, 1.0, 0.5},
+               {"step Adam", "adam_update", Device::cuda(), 2, 0.5, 0.3}};
+  const std::string svg = render_profile_svg(r, "a step", 2);
+  CHECK(svg.find("<title>backward lstm / gemm: 3 ms per step</title>") != std::string::npos);
+  CHECK(svg.find("<title>backward lstm / lstm_cell_backward: 0.5 ms per step</title>") != std::string::npos);
+  CHECK(svg.find("step Adam (cuda:0)") != std::string::npos);
+  CHECK(svg.find("backward lstm") < svg.find("forward LSTM"));  // bars by total time: 7 before 2
+  CHECK(svg.find("<text x=\"694\" y=\"49\">3.5</text>") != std::string::npos);  // backward lstm's total per step
+  CHECK(render_profile_svg(r, "one bar", 1, 1).find("forward LSTM") == std::string::npos);
+  CHECK_THROWS_WITH_AS(render_profile_svg(r, "x", 0), "render_profile_svg: per_step must be >= 1, got 0", Error);
 }
 
 TEST_CASE("progress bar formatting matches Keras") {

@@ -1,12 +1,16 @@
-// recsys/train/svg_chart.hpp — line charts as standalone SVG: training curves, benchmark series.
+// recsys/train/svg_chart.hpp — charts as standalone SVG: line charts (training curves, benchmark series) and stacked bars (a profile).
 #pragma once
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "recsys/core/profiler.hpp"
 
 namespace recsys {
 
@@ -21,6 +25,12 @@ struct SvgSeries {
 struct SvgPanel {
   std::string title, x_label, y_label;
   std::vector<SvgSeries> series;
+};
+
+/// One horizontal bar of a stacked bar chart: labelled segments laid end to end.
+struct SvgBar {
+  std::string label;
+  std::vector<std::pair<std::string, double>> segments;  // (segment label, value); one colour per label
 };
 
 namespace detail {
@@ -122,6 +132,99 @@ inline std::string render_svg(const std::vector<SvgPanel>& panels, int panel_wid
   }
   os << "</svg>\n";
   return os.str();
+}
+
+/// Renders horizontal stacked bars, one per row, with a shared value axis in `unit`, each bar's total
+/// at its end and a legend of the segment labels. Colours go to labels by their total over all bars,
+/// largest first, so the segments that matter get distinct colours (past 16 labels they repeat).
+inline std::string render_bar_svg(const std::string& title, const std::string& unit, const std::vector<SvgBar>& bars,
+                                  int width = 760) {
+  static const char* colors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b",
+                                 "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#ad494a",
+                                 "#637939", "#e7ba52", "#7b4173", "#3182bd"};
+  constexpr std::size_t kColors = sizeof colors / sizeof colors[0];
+  std::vector<std::pair<std::string, double>> legend;  // label, total over all bars
+  std::map<std::string, std::size_t> color_of;
+  double vmax = 0;
+  std::size_t longest_label = 0;
+  for (const SvgBar& b : bars) {
+    double total = 0;
+    for (const auto& [label, v] : b.segments) {
+      const auto [it, added] = color_of.emplace(label, legend.size());
+      if (added) legend.emplace_back(label, 0.0);
+      legend[it->second].second += std::max(v, 0.0);
+      total += std::max(v, 0.0);
+    }
+    vmax = std::max(vmax, total);
+    longest_label = std::max(longest_label, b.label.size());
+  }
+  std::stable_sort(legend.begin(), legend.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  for (std::size_t k = 0; k < legend.size(); ++k) color_of[legend[k].first] = k;
+  if (!(vmax > 0)) vmax = 1;
+  // Up to 7.5 px per character of 12 px sans-serif, so the longest bar label fits left of the axis.
+  const int label_width = static_cast<int>(std::clamp<std::size_t>(16 + longest_label * 15 / 2, 120, 400));
+  const int right = 70, top = 34, row = 22, legend_row = 18;
+  const int plot_h = row * static_cast<int>(bars.size());
+  const int height = top + plot_h + 40 + legend_row * static_cast<int>((legend.size() + 3) / 4) + 8;
+  const double x0 = label_width, x1 = width - right;
+  auto sx = [&](double v) { return x0 + v / vmax * (x1 - x0); };
+  auto short_number = [](double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.3g", v);
+    return std::string(buf);
+  };
+  std::ostringstream os;
+  os << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width << "\" height=\"" << height
+     << "\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
+  os << "<text x=\"" << width / 2 << "\" y=\"20\" text-anchor=\"middle\" font-size=\"14\">" << detail::xml_escape(title)
+     << "</text>\n";
+  const double step = detail::nice_step(0, vmax, 6);
+  for (double v = 0; v <= vmax * 1.0001; v += step)
+    os << "<line x1=\"" << sx(v) << "\" x2=\"" << sx(v) << "\" y1=\"" << top << "\" y2=\"" << top + plot_h
+       << "\" stroke=\"#eee\"/><text x=\"" << sx(v) << "\" y=\"" << top + plot_h + 16 << "\" text-anchor=\"middle\">"
+       << detail::fmt(v) << "</text>\n";
+  os << "<text x=\"" << (x0 + x1) / 2 << "\" y=\"" << top + plot_h + 32 << "\" text-anchor=\"middle\">"
+     << detail::xml_escape(unit) << "</text>\n";
+  for (std::size_t i = 0; i < bars.size(); ++i) {
+    const SvgBar& b = bars[i];
+    const double y = top + row * static_cast<double>(i);
+    os << "<text x=\"" << x0 - 6 << "\" y=\"" << y + row / 2 + 4 << "\" text-anchor=\"end\">" << detail::xml_escape(b.label)
+       << "</text>\n";
+    double at = 0;
+    for (const auto& [label, v] : b.segments) {
+      if (!(v > 0)) continue;
+      os << "<rect x=\"" << sx(at) << "\" y=\"" << y + 3 << "\" width=\"" << sx(at + v) - sx(at) << "\" height=\""
+         << row - 6 << "\" fill=\"" << colors[color_of[label] % kColors] << "\"><title>" << detail::xml_escape(b.label)
+         << " / " << detail::xml_escape(label) << ": " << detail::fmt(v) << ' ' << detail::xml_escape(unit)
+         << "</title></rect>\n";
+      at += v;
+    }
+    os << "<text x=\"" << sx(at) + 4 << "\" y=\"" << y + row / 2 + 4 << "\">" << short_number(at) << "</text>\n";
+  }
+  for (std::size_t k = 0; k < legend.size(); ++k) {
+    const double lx = 10 + static_cast<double>(k % 4) * (width - 20) / 4.0;
+    const double ly = top + plot_h + 56 + legend_row * static_cast<double>(k / 4);
+    os << "<rect x=\"" << lx << "\" y=\"" << ly - 10 << "\" width=\"12\" height=\"12\" fill=\"" << colors[k % kColors]
+       << "\"/><text x=\"" << lx + 16 << "\" y=\"" << ly << "\">" << detail::xml_escape(legend[k].first) << "</text>\n";
+  }
+  os << "</svg>\n";
+  return os.str();
+}
+
+/// A profile as stacked bars: one bar per scope (the most time first, at most max_scopes), split by
+/// kernel, in milliseconds per step (per_step: the number of steps the session covered).
+inline std::string render_profile_svg(const profiler::Report& report, const std::string& title, int per_step = 1,
+                                      std::size_t max_scopes = 16) {
+  RECSYS_CHECK(per_step >= 1, "render_profile_svg: per_step must be >= 1, got ", per_step);
+  std::vector<SvgBar> bars;
+  for (const profiler::KernelStat& scope : report.by_scope()) {
+    if (bars.size() == max_scopes) break;
+    SvgBar bar{scope.scope + (scope.device.is_cpu() ? "" : " (" + to_string(scope.device) + ")"), {}};
+    for (const profiler::KernelStat& k : report.kernels)
+      if (k.scope == scope.scope && k.device == scope.device) bar.segments.emplace_back(k.kernel, k.total_ms / per_step);
+    bars.push_back(std::move(bar));
+  }
+  return render_bar_svg(title, per_step > 1 ? "ms per step" : "ms", bars);
 }
 
 }  // namespace recsys
