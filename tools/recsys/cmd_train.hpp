@@ -4,10 +4,12 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "recsys/core/parallel.hpp"
+#include "recsys/core/profiler.hpp"
 #include "recsys/rec/recommender.hpp"
 #include "recsys/train/svg_chart.hpp"
 
@@ -94,7 +96,8 @@ inline const CommandSpec& train_spec() {
             "candidate item after the user's recent likes), mf (biased matrix factorization), content (TF-IDF\n"
             "profiles), popularity (the baseline). The run folder holds config.json, metrics.json, history.csv,\n"
             "curves.svg, model.safetensors (+ model.json and the training data), per_user.csv / per_row.csv\n"
-            "(for recsys compare) and held_out.csv (never recommended).\n\n" +
+            "(for recsys compare), held_out.csv (never recommended) and, with --profile, profile.txt and\n"
+            "profile.svg (the fit's kernel time by layer, backward op and optimizer step).\n\n" +
             train_detail::defaults_text()};
     s.options = {{"model", "NAME", "review, sequence, mf, content or popularity (required)", ""}};
     for (const OptionSpec& o : data_options()) s.options.push_back(o);
@@ -119,7 +122,8 @@ inline const CommandSpec& train_spec() {
         {"embedding-dim", "N", "review, sequence: embedding width", ""},
         {"filters", "N", "review, sequence: Conv1D filters", ""},
         {"lstm-units", "N", "review, sequence: LSTM width", ""},
-        {"quiet", "", "no progress bars", ""}};
+        {"quiet", "", "no progress bars", ""},
+        {"profile", "", "time every kernel of the fit; print the top scopes, write profile.txt and profile.svg", ""}};
     for (const OptionSpec& o : rest) s.options.push_back(o);
     for (const OptionSpec& o : eval_options()) s.options.push_back(o);
     s.examples =
@@ -168,10 +172,18 @@ inline int run_train(const Args& args) {
                 static_cast<long long>(options.batch_size), options.optimizer.c_str(), options.lr, num_threads());
   std::fflush(stdout);
   std::unique_ptr<rec::Recommender> model = rec::make_recommender(kind, options);
+  std::optional<profiler::Session> profiling;
+  if (args.flag("profile")) profiling.emplace();
   const auto t0 = Clock::now();
   const History history = model->fit(prepared.train);
   const double fit_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   std::printf("fitted in %.1f s\n", fit_seconds);
+  std::optional<profiler::Report> profile;
+  if (profiling) {
+    profile = profiling->stop();
+    std::printf("\nwhere the fit's time went (kernel time; the full table is in profile.txt):\n%s",
+                profile->scope_table(12).c_str());
+  }
 
   const auto t1 = Clock::now();
   if (eval.protocol == "split" || eval.protocol == "leave-last-out")
@@ -208,14 +220,21 @@ inline int run_train(const Args& args) {
   write_json(run.metrics(), evaluation.metrics);
   io::write_file_atomic(run.history().string(), history.to_csv());
   io::write_file_atomic(run.curves().string(), train_detail::curves_svg(history, kind));
-  for (const fs::path& stale : {run.per_user(), run.per_row(), run.held_out()}) fs::remove(stale);
+  for (const fs::path& stale : {run.per_user(), run.per_row(), run.held_out(), run.profile_text(), run.profile_svg()})
+    fs::remove(stale);
+  if (profile) {
+    io::write_file_atomic(run.profile_text().string(), profile->scope_table(1000) + "\n" + profile->table(1000));
+    io::write_file_atomic(run.profile_svg().string(),
+                          render_profile_svg(*profile, "recsys train --model " + kind + ": kernel time of the fit"));
+  }
   if (evaluation.per_user.rows() > 0) evaluation.per_user.write(run.per_user());
   if (evaluation.per_row.rows() > 0) evaluation.per_row.write(run.per_row());
   const UnitTable held = held_out_table(data, prepared);
   if (held.rows() > 0) held.write(run.held_out());
-  std::printf("\nwrote %s/: config.json metrics.json history.csv curves.svg model.safetensors%s%s%s\n",
+  std::printf("\nwrote %s/: config.json metrics.json history.csv curves.svg model.safetensors%s%s%s%s\n",
               run.dir.string().c_str(), evaluation.per_user.rows() ? " per_user.csv" : "",
-              evaluation.per_row.rows() ? " per_row.csv" : "", held.rows() ? " held_out.csv" : "");
+              evaluation.per_row.rows() ? " per_row.csv" : "", held.rows() ? " held_out.csv" : "",
+              profile ? " profile.txt profile.svg" : "");
   return 0;
 }
 

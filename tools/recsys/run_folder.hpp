@@ -36,6 +36,8 @@ struct RunFolder {
   std::filesystem::path per_user() const { return dir / "per_user.csv"; }
   std::filesystem::path per_row() const { return dir / "per_row.csv"; }
   std::filesystem::path held_out() const { return dir / "held_out.csv"; }
+  std::filesystem::path profile_text() const { return dir / "profile.txt"; }
+  std::filesystem::path profile_svg() const { return dir / "profile.svg"; }
   std::filesystem::path model_dir() const { return dir; }
 
   /// An existing run: the folder and its config.json must be there.
