@@ -98,6 +98,16 @@ TEST_CASE("profiler: slot calls are counted and timed only while a session runs"
   CHECK(r.calls() == 3);
 }
 
+TEST_CASE("profiler: copies between devices are timed too, named by direction") {
+  std::vector<float> src(1000, 1.0f), dst(1000, 0.0f);
+  profiler::Session session;
+  copy_bytes(dst.data(), Device::cpu(), src.data(), Device::cpu(), src.size() * sizeof(float));
+  const profiler::Report r = session.stop();
+  CHECK(dst[999] == 1.0f);
+  REQUIRE(find_row(r, "-", "copy host to host") != nullptr);
+  CHECK(find_row(r, "-", "copy host to host")->calls == 1);
+}
+
 TEST_CASE("profiler: a call is filed under the innermost scope, nested slots are timed once") {
   profiler::Session session;
   {

@@ -9,6 +9,7 @@
 #include "recsys/core/allocator.hpp"
 #include "recsys/core/device.hpp"
 #include "recsys/core/error.hpp"
+#include "recsys/core/profiler.hpp"
 
 namespace recsys {
 
@@ -47,9 +48,13 @@ inline const MemoryBackend& checked_backend(Device d, const char* op) {
   return b;
 }
 
-/// Copies bytes between devices, choosing the backend that can see both sides.
+/// Copies bytes between devices, choosing the backend that can see both sides (timed by the profiler
+/// like a kernel, under a name that says the direction).
 inline void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, std::size_t n) {
   const Device via = dst_device.is_cuda() ? dst_device : src_device;
+  const char* what = src_device.is_cpu() ? (dst_device.is_cpu() ? "copy host to host" : "copy host to device")
+                                         : (dst_device.is_cpu() ? "copy device to host" : "copy device to device");
+  const profiler::SlotTimer timer(what, via);
   checked_backend(via, "copy").copy(dst, dst_device, src, src_device, n);
 }
 

@@ -23,7 +23,8 @@
 ///   for (int i = 0; i < 20; ++i) train_step();
 ///   std::fputs(session.stop().table().c_str(), stdout);
 ///
-/// Every kernel slot (core/dispatch.hpp) times its calls while a session runs: the CPU with the wall
+/// Every kernel slot (core/dispatch.hpp) and every copy_bytes between devices (core/memory.hpp, named
+/// "copy host to device" and so on) times its calls while a session runs: the CPU with the wall
 /// clock, CUDA with a pair of events on the current stream (read back at stop(), so the GPU is not
 /// synchronized per call). A call is filed under the innermost profiler::Scope open on the calling
 /// thread: the autograd engine opens "backward <op>" around each node, nn::Sequential "forward <layer>"
