@@ -10,11 +10,12 @@
 //       counters samples/s, GFLOP/s and sys_allocs/step (system allocations per step after warm-up:
 //       0 means the caching allocator serves the whole steady state).
 //   model_bench --run=train|infer --batch=B --threads=T [--steps=50] [--warmup=5] [--profile]
-//               [--profile_svg=FILE]
+//               [--profile_svg=FILE] [--profile_trace=FILE]
 //       one measurement in a fresh process, printed as one JSON line (steps/s, samples/s, peak resident
 //       memory, allocator counters). --profile then runs the steps again under profiler::Session and
 //       prints, on stderr, where a step's time goes (per scope, then per scope and kernel);
-//       --profile_svg also draws it (a bar per scope, split by kernel) into FILE. bench/compare_pytorch.py runs this face interleaved with the same
+//       --profile_svg also draws it (a bar per scope, split by kernel) into FILE, --profile_trace writes
+//       its timeline as a Chrome trace (open in ui.perfetto.dev). bench/compare_pytorch.py runs this face interleaved with the same
 //       model in PyTorch, whose data and loop bench/compare_pytorch.py copies from model_batch() below.
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
@@ -138,7 +139,7 @@ int run_once(int argc, char** argv) {
   if ((mode != "train" && mode != "infer") || batch < 1 || threads < 1 || steps < 1 || warmup < 0) {
     std::fprintf(stderr,
                  "usage: model_bench --run=train|infer --batch=B --threads=T [--steps=50] [--warmup=5] [--profile]"
-                 " [--profile_svg=FILE]\n");
+                 " [--profile_svg=FILE] [--profile_trace=FILE]\n");
     return 2;
   }
   const bool train = mode == "train";
@@ -169,7 +170,8 @@ int run_once(int argc, char** argv) {
       static_cast<unsigned long long>(st.system_allocations - allocs_before),
       static_cast<double>(st.peak_bytes_in_use) / (1 << 20), static_cast<double>(last));
   const std::string svg_path = flag(argc, argv, "profile_svg", "");
-  if (has_flag(argc, argv, "--profile") || !svg_path.empty()) {
+  const std::string trace_path = flag(argc, argv, "profile_trace", "");
+  if (has_flag(argc, argv, "--profile") || !svg_path.empty() || !trace_path.empty()) {
     // A separate pass, so the timer's own cost stays out of the numbers above.
     profiler::Session session;
     for (int i = 0; i < steps; ++i) last = train ? s.train_step() : s.infer();
@@ -181,6 +183,7 @@ int run_once(int argc, char** argv) {
                                 std::to_string(threads) + " threads: kernel time per step, by scope and kernel";
       io::write_file_atomic(svg_path, render_profile_svg(r, title, steps));
     }
+    if (!trace_path.empty()) io::write_file_atomic(trace_path, r.chrome_trace());
   }
   return 0;
 }

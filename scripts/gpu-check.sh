@@ -8,8 +8,8 @@
 #     uses build-cuda/gpu-bundle/ when it was carried there (or RECSYS_GPU_BUNDLE=dir), else builds
 #     build-gpu/ from source with all cores; then runs every step under its own timeout and writes
 #     $OUT/gpu-results.md (the summary), env.txt, tests.log, gemm.json, lstm.json, train.json,
-#     profile.md with a profile_b*_*.svg chart per batch and recurrence, torch.json and, when it
-#     built, build.log. A step that fails is reported and the rest still run.
+#     profile.md with a chart and a Chrome trace per batch and recurrence (profile_b*_*.svg,
+#     .trace.json), torch.json and, when it built, build.log. A step that fails is reported and the rest still run.
 # Time budget (seconds, worst case): build 300 (only without a bundle), tests 150, GEMM 100,
 # LSTM 75, training 60, training profile 30, PyTorch 75, summary 10: under 7 minutes with a bundle.
 set -u
@@ -108,7 +108,7 @@ bench gemm 100
 bench lstm 75
 bench train 60
 # Where a training step's time goes (per scope and kernel, CUDA events around every kernel slot call).
-run_step "train profile" 30 bash -c "'$BIN/cuda_train_bench' --profile_svg_dir='$OUT' >'$OUT/profile.md' 2>&1"
+run_step "train profile" 30 bash -c "'$BIN/cuda_train_bench' --profile_dir='$OUT' >'$OUT/profile.md' 2>&1"
 
 # ---- 3. the same training step in PyTorch on this GPU ----
 if python3 -c "import torch; assert torch.cuda.is_available()" 2>/dev/null; then

@@ -87,8 +87,9 @@ BENCHMARK(BM_reference_model_train_step)
 
 /// --profile: where a training step's GPU time goes, per scope and per kernel, for each batch and
 /// recurrence (profiler::Session times every kernel slot call with CUDA events); with
-/// --profile_svg_dir=DIR also a chart of each, DIR/profile_b<batch>_<recurrence>.svg.
-int profile_main(const std::string& svg_dir) {
+/// --profile_dir=DIR also a chart and a Chrome trace of each, DIR/profile_b<batch>_<recurrence>.svg
+/// and .trace.json.
+int profile_main(const std::string& dir) {
   if (!cuda::is_available()) {
     std::printf("cuda_train_bench --profile: SKIPPED: no CUDA GPU available\n");
     return 0;
@@ -109,12 +110,15 @@ int profile_main(const std::string& svg_dir) {
       std::printf("#### batch %lld, %s recurrence (per step, mean of %d)\n\n```\n%s\n%s```\n\n",
                   static_cast<long long>(batch), mode, kSteps, r.scope_table(20, kSteps).c_str(),
                   r.table(25, kSteps).c_str());
-      if (!svg_dir.empty())
-        io::write_file_atomic(svg_dir + "/profile_b" + std::to_string(batch) + "_" + mode + ".svg",
-                              render_profile_svg(r,
-                                                 "Reference model training step on the GPU, batch " +
-                                                     std::to_string(batch) + ", " + mode + " LSTM recurrence",
-                                                 kSteps));
+      if (!dir.empty()) {
+        const std::string stem = dir + "/profile_b" + std::to_string(batch) + "_" + mode;
+        io::write_file_atomic(stem + ".svg", render_profile_svg(r,
+                                                                "Reference model training step on the GPU, batch " +
+                                                                    std::to_string(batch) + ", " + mode +
+                                                                    " LSTM recurrence",
+                                                                kSteps));
+        io::write_file_atomic(stem + ".trace.json", r.chrome_trace());
+      }
     }
   }
   return 0;
@@ -122,11 +126,11 @@ int profile_main(const std::string& svg_dir) {
 
 int main(int argc, char** argv) {
   bool profile = false;
-  std::string svg_dir;
+  std::string dir;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg(argv[i]);
     if (arg == "--profile") profile = true;
-    if (arg.substr(0, 18) == "--profile_svg_dir=") svg_dir = arg.substr(18), profile = true;
+    if (arg.substr(0, 14) == "--profile_dir=") dir = arg.substr(14), profile = true;
   }
-  return profile ? profile_main(svg_dir) : recsys::cuda::bench::run_main(argc, argv);
+  return profile ? profile_main(dir) : recsys::cuda::bench::run_main(argc, argv);
 }

@@ -171,6 +171,12 @@ TEST_CASE("profiler: other threads use their own scopes, or else the session thr
   CHECK(find_row(r, "forward LSTM", "test_leaf")->calls == 2);
   REQUIRE(find_row(r, "-", "test_leaf") != nullptr);
   CHECK(find_row(r, "-", "test_leaf")->calls == 1);
+  // Timeline threads are numbered from 0 by first call (a joined thread's id may be reused by the next).
+  REQUIRE(r.timeline.size() == 5);
+  CHECK(r.timeline[0].thread == 0);
+  CHECK(r.timeline[1].thread == 0);                        // the same worker
+  CHECK(r.timeline[3].thread != r.timeline[0].thread);     // the session thread, alive beside it
+  for (const profiler::TraceEvent& e : r.timeline) CHECK(e.thread < 4);
 }
 
 TEST_CASE("profiler: one session at a time, stop() once, and a dropped session discards its calls") {
@@ -209,6 +215,27 @@ TEST_CASE("profiler: GPU calls are timed with the device timer's events, and eve
     CHECK(gpu->calls == 4);
     CHECK(gpu->total_ms >= 0.4);
     CHECK(r.kernels.size() == 2);  // the CPU call is a row of its own
+    // The timeline: the GPU calls in issue order, each after the one before and lasting what its row says.
+    REQUIRE(r.timeline.size() == 5);
+    double gpu_sum = 0, last_start = -1;
+    for (const profiler::TraceEvent& e : r.timeline) {
+      CHECK(e.start_ms >= 0);
+      CHECK(e.start_ms + e.duration_ms <= r.wall_ms);
+      if (e.device.is_cpu()) continue;
+      CHECK(e.start_ms > last_start);
+      CHECK(e.duration_ms >= 0.1);
+      last_start = e.start_ms + e.duration_ms;  // calls on one stream do not overlap
+      gpu_sum += e.duration_ms;
+    }
+    CHECK(gpu_sum == doctest::Approx(gpu->total_ms));
+    const std::string trace = r.chrome_trace();
+    CHECK(trace.rfind("{\"displayTimeUnit\": \"ms\", \"traceEvents\": [", 0) == 0);
+    std::size_t complete = 0;
+    for (std::size_t p = trace.find("\"ph\": \"X\""); p != std::string::npos; p = trace.find("\"ph\": \"X\"", p + 1)) ++complete;
+    CHECK(complete == 5);
+    CHECK(trace.find("\"args\": {\"name\": \"cuda:0\"}") != std::string::npos);  // one track per device
+    CHECK(trace.find("\"args\": {\"name\": \"cpu\"}") != std::string::npos);
+    CHECK(trace.find("\"name\": \"test_leaf\", \"cat\": \"-\"") != std::string::npos);
   }
   CHECK(FakeTimer::recorded.empty());
   CHECK(FakeTimer::released == 8);

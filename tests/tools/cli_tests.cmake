@@ -92,7 +92,7 @@ recsys_cli_case(pipeline_train_mf RC 0 SETUP cli_mf NEEDS cli_data EXPECT "wrote
                      --eval leave-last-out --epochs 5 --quiet)
 recsys_cli_case(pipeline_train_mf_split RC 0 SETUP cli_mf_split NEEDS cli_data EXPECT "rating predictor"
                 ARGS train --model mf --data data --out runs/mf_split --epochs 5 --quiet)
-recsys_cli_case(pipeline_train_profile RC 0 NEEDS cli_data EXPECT "profile.txt profile.svg"
+recsys_cli_case(pipeline_train_profile RC 0 NEEDS cli_data EXPECT "profile.txt profile.svg profile.trace.json"
                 ARGS train --model mf --data data --out runs/mf_profile --epochs 2 --quiet --profile)
 recsys_cli_case(pipeline_evaluate RC 0 NEEDS cli_mf EXPECT "matches the stored metrics.json" ARGS evaluate runs/mf)
 recsys_cli_case(pipeline_evaluate_split RC 0 NEEDS cli_mf_split EXPECT "matches the stored metrics.json"

@@ -96,8 +96,9 @@ inline const CommandSpec& train_spec() {
             "candidate item after the user's recent likes), mf (biased matrix factorization), content (TF-IDF\n"
             "profiles), popularity (the baseline). The run folder holds config.json, metrics.json, history.csv,\n"
             "curves.svg, model.safetensors (+ model.json and the training data), per_user.csv / per_row.csv\n"
-            "(for recsys compare), held_out.csv (never recommended) and, with --profile, profile.txt and\n"
-            "profile.svg (the fit's kernel time by layer, backward op and optimizer step).\n\n" +
+            "(for recsys compare), held_out.csv (never recommended) and, with --profile, profile.txt,\n"
+            "profile.svg (the fit's kernel time by layer, backward op and optimizer step) and\n"
+            "profile.trace.json (every kernel call on a timeline, for ui.perfetto.dev).\n\n" +
             train_detail::defaults_text()};
     s.options = {{"model", "NAME", "review, sequence, mf, content or popularity (required)", ""}};
     for (const OptionSpec& o : data_options()) s.options.push_back(o);
@@ -123,7 +124,7 @@ inline const CommandSpec& train_spec() {
         {"filters", "N", "review, sequence: Conv1D filters", ""},
         {"lstm-units", "N", "review, sequence: LSTM width", ""},
         {"quiet", "", "no progress bars", ""},
-        {"profile", "", "time every kernel of the fit; print the top scopes, write profile.txt and profile.svg", ""}};
+        {"profile", "", "time every kernel of the fit; print the top scopes, write profile.txt, .svg, .trace.json", ""}};
     for (const OptionSpec& o : rest) s.options.push_back(o);
     for (const OptionSpec& o : eval_options()) s.options.push_back(o);
     s.examples =
@@ -220,12 +221,14 @@ inline int run_train(const Args& args) {
   write_json(run.metrics(), evaluation.metrics);
   io::write_file_atomic(run.history().string(), history.to_csv());
   io::write_file_atomic(run.curves().string(), train_detail::curves_svg(history, kind));
-  for (const fs::path& stale : {run.per_user(), run.per_row(), run.held_out(), run.profile_text(), run.profile_svg()})
+  for (const fs::path& stale :
+       {run.per_user(), run.per_row(), run.held_out(), run.profile_text(), run.profile_svg(), run.profile_trace()})
     fs::remove(stale);
   if (profile) {
     io::write_file_atomic(run.profile_text().string(), profile->scope_table(1000) + "\n" + profile->table(1000));
     io::write_file_atomic(run.profile_svg().string(),
                           render_profile_svg(*profile, "recsys train --model " + kind + ": kernel time of the fit"));
+    io::write_file_atomic(run.profile_trace().string(), profile->chrome_trace());
   }
   if (evaluation.per_user.rows() > 0) evaluation.per_user.write(run.per_user());
   if (evaluation.per_row.rows() > 0) evaluation.per_row.write(run.per_row());
@@ -234,7 +237,7 @@ inline int run_train(const Args& args) {
   std::printf("\nwrote %s/: config.json metrics.json history.csv curves.svg model.safetensors%s%s%s%s\n",
               run.dir.string().c_str(), evaluation.per_user.rows() ? " per_user.csv" : "",
               evaluation.per_row.rows() ? " per_row.csv" : "", held.rows() ? " held_out.csv" : "",
-              profile ? " profile.txt profile.svg" : "");
+              profile ? " profile.txt profile.svg profile.trace.json" : "");
   return 0;
 }
 

@@ -38,6 +38,7 @@ struct RunFolder {
   std::filesystem::path held_out() const { return dir / "held_out.csv"; }
   std::filesystem::path profile_text() const { return dir / "profile.txt"; }
   std::filesystem::path profile_svg() const { return dir / "profile.svg"; }
+  std::filesystem::path profile_trace() const { return dir / "profile.trace.json"; }
   std::filesystem::path model_dir() const { return dir; }
 
   /// An existing run: the folder and its config.json must be there.

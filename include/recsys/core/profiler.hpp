@@ -1,4 +1,4 @@
-// recsys/core/profiler.hpp — where a step's time goes: every kernel-slot call timed (CPU wall clock, GPU events), grouped by the op that issued it.
+// recsys/core/profiler.hpp — where a step's time goes: every kernel-slot call timed (CPU wall clock, GPU events), grouped by the op that issued it, and its timeline.
 #pragma once
 
 #include <algorithm>
@@ -60,11 +60,24 @@ struct KernelStat {
   double mean_us() const { return calls > 0 ? total_ms * 1e3 / static_cast<double>(calls) : 0.0; }
 };
 
+/// One call on the session's timeline: start relative to the session's start. GPU calls are placed
+/// by their events relative to the device's first timed call, which is pinned to the host time at
+/// which it was issued (so host and GPU rows line up to within that call's launch latency).
+struct TraceEvent {
+  std::string scope;
+  std::string kernel;
+  Device device;
+  int thread = 0;  // host threads in order of their first call (0: usually the session's thread)
+  double start_ms = 0;
+  double duration_ms = 0;
+};
+
 /// What a session measured. GPU rows are stream time from the event before a launch to the event
 /// after it, so when the GPU waits for the host to launch (small kernels) that wait is included.
 struct Report {
   std::vector<KernelStat> kernels;  // the most total time first
   double wall_ms = 0;               // session start to stop, including draining the GPU's queue
+  std::vector<TraceEvent> timeline;  // every call, in the order they were recorded
 
   double kernel_ms() const {
     double s = 0;
@@ -100,6 +113,48 @@ struct Report {
   std::string table(std::size_t max_rows = 30, int per_step = 1) const { return format(kernels, max_rows, per_step); }
   std::string scope_table(std::size_t max_rows = 30, int per_step = 1) const {
     return format(by_scope(), max_rows, per_step);
+  }
+
+  /// The timeline in the Chrome trace format (JSON): open it in https://ui.perfetto.dev or
+  /// chrome://tracing. One track per host thread under "cpu", one per GPU under "cuda:N".
+  std::string chrome_trace() const {
+    auto quoted = [](const std::string& text) {
+      std::string out = "\"";
+      for (const char c : text) {
+        if (c == '"' || c == '\\') {
+          out += '\\';
+          out += c;
+        } else if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += c;
+        }
+      }
+      return out + "\"";
+    };
+    auto pid = [](Device d) { return d.is_cpu() ? 0 : 1 + d.index; };
+    std::string out = "{\"displayTimeUnit\": \"ms\", \"traceEvents\": [\n";
+    std::map<int, std::string> processes;
+    for (const TraceEvent& e : timeline) processes.emplace(pid(e.device), to_string(e.device));
+    char buf[160];
+    bool first = true;
+    for (const auto& [id, name] : processes) {
+      out += first ? "" : ",\n";
+      first = false;
+      std::snprintf(buf, sizeof buf, "{\"name\": \"process_name\", \"ph\": \"M\", \"pid\": %d, \"args\": {\"name\": ", id);
+      out += buf + quoted(name) + "}}";
+    }
+    for (const TraceEvent& e : timeline) {
+      out += first ? "" : ",\n";
+      first = false;
+      std::snprintf(buf, sizeof buf, "\"ph\": \"X\", \"pid\": %d, \"tid\": %d, \"ts\": %.3f, \"dur\": %.3f", pid(e.device),
+                    e.device.is_cpu() ? e.thread : 0, e.start_ms * 1e3, e.duration_ms * 1e3);
+      out += "{\"name\": " + quoted(e.kernel) + ", \"cat\": " + quoted(e.scope) + ", " + buf +
+             ", \"args\": {\"scope\": " + quoted(e.scope) + "}}";
+    }
+    return out + "\n]}\n";
   }
 
   static void sort_by_time(std::vector<KernelStat>& rows) {
@@ -148,9 +203,11 @@ struct TimedCall {
   std::string scope;
   const char* kernel;
   Device device;
-  double ms;                  // CPU calls
-  void* start = nullptr;      // CUDA calls: events, resolved at stop()
+  double ms = 0;                 // CPU calls
+  void* start = nullptr;         // CUDA calls: events, resolved at stop()
   void* stop = nullptr;
+  std::chrono::steady_clock::time_point issued{};  // host clock when the call began
+  std::thread::id thread{};
 };
 
 struct State {
@@ -235,8 +292,8 @@ class SlotTimer {
   SlotTimer(const char* kernel, Device device) : kernel_(kernel), device_(device) {
     if (!active()) return;
     if (detail::slot_depth == 0) {  // nested calls are covered by the outer call's time
+      t0_ = std::chrono::steady_clock::now();
       if (device.is_cpu()) {
-        t0_ = std::chrono::steady_clock::now();
         timing_ = true;
       } else if (device_timer().record) {
         try {
@@ -253,8 +310,10 @@ class SlotTimer {
     if (!counted_) return;
     --detail::slot_depth;
     if (!timing_) return;
-    detail::TimedCall c{std::string(), kernel_, device_, 0.0};
+    detail::TimedCall c{std::string(), kernel_, device_};
     c.start = start_;
+    c.issued = t0_;
+    c.thread = std::this_thread::get_id();
     try {
       if (device_.is_cpu())
         c.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0_).count();
@@ -317,8 +376,22 @@ class Session {
     } release{calls};
     std::map<std::tuple<std::string, std::string, int, int>, KernelStat> acc;
     const DeviceTimer& timer = device_timer();
+    std::map<std::thread::id, int> threads;
+    std::map<int, const detail::TimedCall*> gpu_origin;  // per device: its first timed call
+    Report report;
+    report.timeline.reserve(calls.size());
     for (detail::TimedCall& c : calls) {
       const double ms = c.start ? timer.elapsed_ms(c.start, c.stop) : c.ms;
+      auto since_start = [&](std::chrono::steady_clock::time_point t) {
+        return std::chrono::duration<double, std::milli>(t - t0_).count();
+      };
+      double start_ms = since_start(c.issued);
+      if (c.start) {
+        const detail::TimedCall* origin = gpu_origin.emplace(c.device.index, &c).first->second;
+        start_ms = since_start(origin->issued) + (origin == &c ? 0.0 : timer.elapsed_ms(origin->start, c.start));
+      }
+      const int thread = threads.emplace(c.thread, static_cast<int>(threads.size())).first->second;
+      report.timeline.push_back({c.scope, c.kernel, c.device, thread, start_ms, ms});
       KernelStat& k = acc[{c.scope, c.kernel, static_cast<int>(c.device.type), c.device.index}];
       if (k.calls == 0) {
         k.scope = c.scope;
@@ -329,7 +402,6 @@ class Session {
       k.total_ms += ms;
       k.max_ms = std::max(k.max_ms, ms);
     }
-    Report report;
     report.wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0_).count();
     for (auto& [key, k] : acc) report.kernels.push_back(std::move(k));
     Report::sort_by_time(report.kernels);
