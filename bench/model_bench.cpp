@@ -183,7 +183,7 @@ int run_once(int argc, char** argv) {
                                 std::to_string(threads) + " threads: kernel time per step, by scope and kernel";
       io::write_file_atomic(svg_path, render_profile_svg(r, title, steps));
     }
-    if (!trace_path.empty()) io::write_file_atomic(trace_path, r.chrome_trace());
+    if (!trace_path.empty()) io::write_file_atomic(trace_path, io::chrome_trace(r));
   }
   return 0;
 }

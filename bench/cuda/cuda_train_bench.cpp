@@ -117,7 +117,7 @@ int profile_main(const std::string& dir) {
                                                                     std::to_string(batch) + ", " + mode +
                                                                     " LSTM recurrence",
                                                                 kSteps));
-        io::write_file_atomic(stem + ".trace.json", r.chrome_trace());
+        io::write_file_atomic(stem + ".trace.json", io::chrome_trace(r));
       }
     }
   }

@@ -44,6 +44,7 @@
 #include "recsys/io/json.hpp"
 #include "recsys/io/safetensors.hpp"
 #include "recsys/io/checkpoint.hpp"
+#include "recsys/io/chrome_trace.hpp"
 
 // train: progress, history, charts
 #include "recsys/train/progress.hpp"

@@ -3,6 +3,7 @@
 
 #include <recsys/nn/dense.hpp>
 #include <recsys/nn/sequential.hpp>
+#include <recsys/io/chrome_trace.hpp>
 #include <recsys/optim/adam.hpp>
 
 #include <chrono>
@@ -228,11 +229,9 @@ TEST_CASE("profiler: GPU calls are timed with the device timer's events, and eve
       gpu_sum += e.duration_ms;
     }
     CHECK(gpu_sum == doctest::Approx(gpu->total_ms));
-    const std::string trace = r.chrome_trace();
+    const std::string trace = io::chrome_trace(r);
     CHECK(trace.rfind("{\"displayTimeUnit\": \"ms\", \"traceEvents\": [", 0) == 0);
-    std::size_t complete = 0;
-    for (std::size_t p = trace.find("\"ph\": \"X\""); p != std::string::npos; p = trace.find("\"ph\": \"X\"", p + 1)) ++complete;
-    CHECK(complete == 5);
+    CHECK(recsys::testing::count_occurrences(trace, "\"ph\": \"X\"") == 5);
     CHECK(trace.find("\"args\": {\"name\": \"cuda:0\"}") != std::string::npos);  // one track per device
     CHECK(trace.find("\"args\": {\"name\": \"cpu\"}") != std::string::npos);
     CHECK(trace.find("\"name\": \"test_leaf\", \"cat\": \"-\"") != std::string::npos);

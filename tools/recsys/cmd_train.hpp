@@ -10,6 +10,7 @@
 
 #include "recsys/core/parallel.hpp"
 #include "recsys/core/profiler.hpp"
+#include "recsys/io/chrome_trace.hpp"
 #include "recsys/rec/recommender.hpp"
 #include "recsys/train/svg_chart.hpp"
 
@@ -228,7 +229,7 @@ inline int run_train(const Args& args) {
     io::write_file_atomic(run.profile_text().string(), profile->scope_table(1000) + "\n" + profile->table(1000));
     io::write_file_atomic(run.profile_svg().string(),
                           render_profile_svg(*profile, "recsys train --model " + kind + ": kernel time of the fit"));
-    io::write_file_atomic(run.profile_trace().string(), profile->chrome_trace());
+    io::write_file_atomic(run.profile_trace().string(), io::chrome_trace(*profile));
   }
   if (evaluation.per_user.rows() > 0) evaluation.per_user.write(run.per_user());
   if (evaluation.per_row.rows() > 0) evaluation.per_row.write(run.per_row());

@@ -1,4 +1,4 @@
-// recsys/core/profiler.hpp — where a step's time goes: every kernel-slot call timed (CPU wall clock, GPU events), grouped by the op that issued it, and its timeline.
+// recsys/core/profiler.hpp — where a step's time goes: every kernel-slot call timed (CPU wall clock, GPU events), grouped by the op that issued it, and its timeline (io/chrome_trace.hpp writes it out).
 #pragma once
 
 #include <algorithm>
@@ -58,6 +58,12 @@ struct KernelStat {
   double max_ms = 0;
 
   double mean_us() const { return calls > 0 ? total_ms * 1e3 / static_cast<double>(calls) : 0.0; }
+  /// Counts n more calls that took total milliseconds together, the longest of them longest.
+  void add(std::int64_t n, double total, double longest) {
+    calls += n;
+    total_ms += total;
+    max_ms = std::max(max_ms, longest);
+  }
 };
 
 /// One call on the session's timeline: start relative to the session's start. GPU calls are placed
@@ -95,12 +101,8 @@ struct Report {
     std::map<std::pair<std::string, std::string>, KernelStat> acc;
     for (const KernelStat& k : kernels) {
       KernelStat& s = acc[{k.scope, to_string(k.device)}];
-      s.scope = k.scope;
-      s.kernel = "*";
-      s.device = k.device;
-      s.calls += k.calls;
-      s.total_ms += k.total_ms;
-      s.max_ms = std::max(s.max_ms, k.max_ms);
+      if (s.calls == 0) s = {k.scope, "*", k.device};
+      s.add(k.calls, k.total_ms, k.max_ms);
     }
     std::vector<KernelStat> out;
     for (auto& [key, s] : acc) out.push_back(std::move(s));
@@ -113,48 +115,6 @@ struct Report {
   std::string table(std::size_t max_rows = 30, int per_step = 1) const { return format(kernels, max_rows, per_step); }
   std::string scope_table(std::size_t max_rows = 30, int per_step = 1) const {
     return format(by_scope(), max_rows, per_step);
-  }
-
-  /// The timeline in the Chrome trace format (JSON): open it in https://ui.perfetto.dev or
-  /// chrome://tracing. One track per host thread under "cpu", one per GPU under "cuda:N".
-  std::string chrome_trace() const {
-    auto quoted = [](const std::string& text) {
-      std::string out = "\"";
-      for (const char c : text) {
-        if (c == '"' || c == '\\') {
-          out += '\\';
-          out += c;
-        } else if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += c;
-        }
-      }
-      return out + "\"";
-    };
-    auto pid = [](Device d) { return d.is_cpu() ? 0 : 1 + d.index; };
-    std::string out = "{\"displayTimeUnit\": \"ms\", \"traceEvents\": [\n";
-    std::map<int, std::string> processes;
-    for (const TraceEvent& e : timeline) processes.emplace(pid(e.device), to_string(e.device));
-    char buf[160];
-    bool first = true;
-    for (const auto& [id, name] : processes) {
-      out += first ? "" : ",\n";
-      first = false;
-      std::snprintf(buf, sizeof buf, "{\"name\": \"process_name\", \"ph\": \"M\", \"pid\": %d, \"args\": {\"name\": ", id);
-      out += buf + quoted(name) + "}}";
-    }
-    for (const TraceEvent& e : timeline) {
-      out += first ? "" : ",\n";
-      first = false;
-      std::snprintf(buf, sizeof buf, "\"ph\": \"X\", \"pid\": %d, \"tid\": %d, \"ts\": %.3f, \"dur\": %.3f", pid(e.device),
-                    e.device.is_cpu() ? e.thread : 0, e.start_ms * 1e3, e.duration_ms * 1e3);
-      out += "{\"name\": " + quoted(e.kernel) + ", \"cat\": " + quoted(e.scope) + ", " + buf +
-             ", \"args\": {\"scope\": " + quoted(e.scope) + "}}";
-    }
-    return out + "\n]}\n";
   }
 
   static void sort_by_time(std::vector<KernelStat>& rows) {
@@ -225,17 +185,24 @@ inline std::atomic<bool> running{false};
 inline thread_local std::vector<std::string> scopes;  // innermost last
 inline thread_local int slot_depth = 0;
 
+/// This thread's innermost scope, "-" outside any.
+inline std::string innermost_scope() { return scopes.empty() ? std::string("-") : scopes.back(); }
+
+inline double ms_between(std::chrono::steady_clock::time_point from, std::chrono::steady_clock::time_point to) {
+  return std::chrono::duration<double, std::milli>(to - from).count();
+}
+
 /// After this thread's scopes changed: if it is the session's thread, publish its innermost scope.
 inline void publish_scope() {
   State& s = state();
   const std::lock_guard lock(s.mutex);
-  if (s.open && std::this_thread::get_id() == s.session_thread) s.session_scope = scopes.empty() ? "-" : scopes.back();
+  if (s.open && std::this_thread::get_id() == s.session_thread) s.session_scope = innermost_scope();
 }
 
 /// The scope a call on this thread is filed under (caller holds the state's mutex).
 inline std::string current_scope(const State& s) {
-  if (!scopes.empty()) return scopes.back();
-  return std::this_thread::get_id() == s.session_thread ? std::string("-") : s.session_scope;
+  if (!scopes.empty() || std::this_thread::get_id() == s.session_thread) return innermost_scope();
+  return s.session_scope;
 }
 
 /// Hands a call's events back to the device timer's pool (an event that cannot go back is lost, not fatal).
@@ -316,7 +283,7 @@ class SlotTimer {
     c.thread = std::this_thread::get_id();
     try {
       if (device_.is_cpu())
-        c.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0_).count();
+        c.ms = detail::ms_between(t0_, std::chrono::steady_clock::now());
       else
         c.stop = device_timer().record();
       detail::State& s = detail::state();
@@ -353,7 +320,7 @@ class Session {
     RECSYS_CHECK(!s.open, "profiler::Session: another session is already running; stop it before starting one");
     s.open = true;
     s.session_thread = std::this_thread::get_id();
-    s.session_scope = detail::scopes.empty() ? "-" : detail::scopes.back();
+    s.session_scope = detail::innermost_scope();
     s.calls.clear();
     t0_ = std::chrono::steady_clock::now();
     detail::running.store(true, std::memory_order_relaxed);
@@ -382,27 +349,19 @@ class Session {
     report.timeline.reserve(calls.size());
     for (detail::TimedCall& c : calls) {
       const double ms = c.start ? timer.elapsed_ms(c.start, c.stop) : c.ms;
-      auto since_start = [&](std::chrono::steady_clock::time_point t) {
-        return std::chrono::duration<double, std::milli>(t - t0_).count();
-      };
-      double start_ms = since_start(c.issued);
+      double start_ms = detail::ms_between(t0_, c.issued);
       if (c.start) {
         const detail::TimedCall* origin = gpu_origin.emplace(c.device.index, &c).first->second;
-        start_ms = since_start(origin->issued) + (origin == &c ? 0.0 : timer.elapsed_ms(origin->start, c.start));
+        start_ms = detail::ms_between(t0_, origin->issued) +
+                   (origin == &c ? 0.0 : timer.elapsed_ms(origin->start, c.start));
       }
       const int thread = threads.emplace(c.thread, static_cast<int>(threads.size())).first->second;
       report.timeline.push_back({c.scope, c.kernel, c.device, thread, start_ms, ms});
       KernelStat& k = acc[{c.scope, c.kernel, static_cast<int>(c.device.type), c.device.index}];
-      if (k.calls == 0) {
-        k.scope = c.scope;
-        k.kernel = c.kernel;
-        k.device = c.device;
-      }
-      ++k.calls;
-      k.total_ms += ms;
-      k.max_ms = std::max(k.max_ms, ms);
+      if (k.calls == 0) k = {c.scope, c.kernel, c.device};
+      k.add(1, ms, ms);
     }
-    report.wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0_).count();
+    report.wall_ms = detail::ms_between(t0_, std::chrono::steady_clock::now());
     for (auto& [key, k] : acc) report.kernels.push_back(std::move(k));
     Report::sort_by_time(report.kernels);
     return report;
