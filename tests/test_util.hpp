@@ -58,6 +58,13 @@ inline void check_close(const Tensor& a, const Tensor& b, double rtol = 1e-6, do
 }
 
 /// Bitwise equality of two float tensors.
+/// How many times `what` occurs in `text` (overlapping occurrences included).
+inline std::size_t count_occurrences(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (std::size_t p = text.find(what); p != std::string::npos; p = text.find(what, p + 1)) ++n;
+  return n;
+}
+
 inline bool bitwise_equal(const Tensor& a, const Tensor& b) {
   if (a.shape() != b.shape() || a.dtype() != b.dtype()) return false;
   const Tensor x = a.contiguous(), y = b.contiguous();

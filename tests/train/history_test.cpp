@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <string>
 
+#include "test_util.hpp"
+
 using namespace recsys;
 
 TEST_CASE("History keeps keys in first-seen order and writes CSV") {
@@ -36,9 +38,7 @@ TEST_CASE("History draws one panel per metric with validation dashed") {
   CHECK(svg.find("demo &lt;model&gt;: loss") != std::string::npos);  // escaped title, loss panel
   CHECK(svg.find("demo &lt;model&gt;: accuracy") != std::string::npos);
   CHECK(svg.find("stroke-dasharray") != std::string::npos);  // validation curve
-  std::size_t lines = 0;
-  for (std::size_t p = svg.find("<polyline"); p != std::string::npos; p = svg.find("<polyline", p + 1)) ++lines;
-  CHECK(lines == 3);
+  CHECK(recsys::testing::count_occurrences(svg, "<polyline") == 3);
   CHECK(svg.find("</svg>") != std::string::npos);
 }
 
@@ -51,14 +51,6 @@ TEST_CASE("SVG chart survives degenerate series") {
   CHECK(with_nan.find("nan") == std::string::npos);
 }
 
-namespace {
-std::size_t count_of(const std::string& text, const std::string& what) {
-  std::size_t n = 0;
-  for (std::size_t p = text.find(what); p != std::string::npos; p = text.find(what, p + 1)) ++n;
-  return n;
-}
-}  // namespace
-
 TEST_CASE("stacked bars: segments end to end, widths to scale, one legend entry per label") {
   const std::string svg = render_bar_svg("time <per> step", "ms", {SvgBar{"forward", {{"gemm", 1}, {"cell", 3}}},
                                                                    SvgBar{"backward", {{"gemm", 2}, {"idle", 0}}}});
@@ -67,14 +59,14 @@ TEST_CASE("stacked bars: segments end to end, widths to scale, one legend entry 
   CHECK(svg.find("<rect x=\"120\" y=\"37\" width=\"142.5\"") != std::string::npos);
   CHECK(svg.find("<rect x=\"262.5\" y=\"37\" width=\"427.5\"") != std::string::npos);
   CHECK(svg.find("<rect x=\"120\" y=\"59\" width=\"285\"") != std::string::npos);
-  CHECK(count_of(svg, "<title>") == 3);
+  CHECK(recsys::testing::count_occurrences(svg, "<title>") == 3);
   CHECK(svg.find("<title>forward / cell: 3 ms</title>") != std::string::npos);
   CHECK(svg.find("<text x=\"694\" y=\"49\">4</text>") != std::string::npos);  // the first bar's total at its end
   CHECK(svg.find("time &lt;per&gt; step") != std::string::npos);
   // Legend: gemm, cell, idle — each once, gemm the same colour in both bars.
-  CHECK(count_of(svg, ">gemm</text>") == 1);
-  CHECK(count_of(svg, ">idle</text>") == 1);
-  CHECK(count_of(svg, "fill=\"#1f77b4\"><title>") == 2);
+  CHECK(recsys::testing::count_occurrences(svg, ">gemm</text>") == 1);
+  CHECK(recsys::testing::count_occurrences(svg, ">idle</text>") == 1);
+  CHECK(recsys::testing::count_occurrences(svg, "fill=\"#1f77b4\"><title>") == 2);
   const std::string empty = render_bar_svg("nothing", "ms", {});
   CHECK(empty.find("nan") == std::string::npos);
   CHECK(empty.find("</svg>") != std::string::npos);

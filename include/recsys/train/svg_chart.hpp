@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <iterator>
 #include <map>
 #include <sstream>
 #include <string>
@@ -43,11 +44,16 @@ inline double nice_step(double lo, double hi, int target) {
   return (r < 1.5 ? 1 : r < 3.5 ? 2 : r < 7.5 ? 5 : 10) * mag;
 }
 
-inline std::string fmt(double v) {
+inline std::string fmt(double v, int significant_digits = 4) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.4g", v);
+  std::snprintf(buf, sizeof buf, "%.*g", significant_digits, v);
   return buf;
 }
+
+/// Colours for series and segments, in the order they are handed out.
+inline constexpr const char* kPalette[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b",
+                                           "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#ad494a",
+                                           "#637939", "#e7ba52", "#7b4173", "#3182bd"};
 
 inline std::string xml_escape(const std::string& s) {
   std::string out;
@@ -63,16 +69,25 @@ inline std::string xml_escape(const std::string& s) {
   return out;
 }
 
+/// The opening of a standalone document: its size, the font, a white background.
+inline void svg_open(std::ostringstream& os, int width, int height) {
+  os << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width << "\" height=\"" << height
+     << "\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
+}
+
+/// A title centred on x.
+inline void svg_title(std::ostringstream& os, double x, const std::string& title) {
+  os << "<text x=\"" << x << "\" y=\"20\" text-anchor=\"middle\" font-size=\"14\">" << xml_escape(title) << "</text>\n";
+}
+
 }  // namespace detail
 
 /// Renders panels side by side into one SVG document (open it in any browser).
 inline std::string render_svg(const std::vector<SvgPanel>& panels, int panel_width = 480, int height = 340) {
-  static const char* colors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"};
   const int left = 62, right = 16, top = 34, bottom = 46;
   std::ostringstream os;
   const int width = panel_width * static_cast<int>(std::max<std::size_t>(panels.size(), 1));
-  os << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width << "\" height=\"" << height
-     << "\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
+  detail::svg_open(os, width, height);
   for (std::size_t p = 0; p < panels.size(); ++p) {
     const SvgPanel& panel = panels[p];
     const double x0 = static_cast<double>(p) * panel_width + left, x1 = (p + 1.0) * panel_width - right;
@@ -94,8 +109,7 @@ inline std::string render_svg(const std::vector<SvgPanel>& panels, int panel_wid
     ymax += pad;
     auto sx = [&](double v) { return x0 + (v - xmin) / (xmax - xmin) * (x1 - x0); };
     auto sy = [&](double v) { return y1 - (v - ymin) / (ymax - ymin) * (y1 - y0); };
-    os << "<text x=\"" << (x0 + x1) / 2 << "\" y=\"20\" text-anchor=\"middle\" font-size=\"14\">"
-       << detail::xml_escape(panel.title) << "</text>\n";
+    detail::svg_title(os, (x0 + x1) / 2, panel.title);
     os << "<rect x=\"" << x0 << "\" y=\"" << y0 << "\" width=\"" << x1 - x0 << "\" height=\"" << y1 - y0
        << "\" fill=\"none\" stroke=\"#888\"/>\n";
     const double ys = detail::nice_step(ymin, ymax, 5);
@@ -114,7 +128,7 @@ inline std::string render_svg(const std::vector<SvgPanel>& panels, int panel_wid
        << ") rotate(-90)\" text-anchor=\"middle\">" << detail::xml_escape(panel.y_label) << "</text>\n";
     for (std::size_t s = 0; s < panel.series.size(); ++s) {
       const SvgSeries& series = panel.series[s];
-      const char* color = colors[s % 6];
+      const char* color = detail::kPalette[s % 6];  // six, as line charts always had
       os << "<polyline fill=\"none\" stroke=\"" << color << "\" stroke-width=\"2\""
          << (series.dashed ? " stroke-dasharray=\"6,4\"" : "") << " points=\"";
       for (std::size_t i = 0; i < std::min(series.x.size(), series.y.size()); ++i)
@@ -139,10 +153,7 @@ inline std::string render_svg(const std::vector<SvgPanel>& panels, int panel_wid
 /// largest first, so the segments that matter get distinct colours (past 16 labels they repeat).
 inline std::string render_bar_svg(const std::string& title, const std::string& unit, const std::vector<SvgBar>& bars,
                                   int width = 760) {
-  static const char* colors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b",
-                                 "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#ad494a",
-                                 "#637939", "#e7ba52", "#7b4173", "#3182bd"};
-  constexpr std::size_t kColors = sizeof colors / sizeof colors[0];
+  constexpr std::size_t kColors = std::size(detail::kPalette);
   std::vector<std::pair<std::string, double>> legend;  // label, total over all bars
   std::map<std::string, std::size_t> color_of;
   double vmax = 0;
@@ -168,16 +179,9 @@ inline std::string render_bar_svg(const std::string& title, const std::string& u
   const int height = top + plot_h + 40 + legend_row * static_cast<int>((legend.size() + 3) / 4) + 8;
   const double x0 = label_width, x1 = width - right;
   auto sx = [&](double v) { return x0 + v / vmax * (x1 - x0); };
-  auto short_number = [](double v) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.3g", v);
-    return std::string(buf);
-  };
   std::ostringstream os;
-  os << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width << "\" height=\"" << height
-     << "\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
-  os << "<text x=\"" << width / 2 << "\" y=\"20\" text-anchor=\"middle\" font-size=\"14\">" << detail::xml_escape(title)
-     << "</text>\n";
+  detail::svg_open(os, width, height);
+  detail::svg_title(os, width / 2, title);
   const double step = detail::nice_step(0, vmax, 6);
   for (double v = 0; v <= vmax * 1.0001; v += step)
     os << "<line x1=\"" << sx(v) << "\" x2=\"" << sx(v) << "\" y1=\"" << top << "\" y2=\"" << top + plot_h
@@ -194,17 +198,17 @@ inline std::string render_bar_svg(const std::string& title, const std::string& u
     for (const auto& [label, v] : b.segments) {
       if (!(v > 0)) continue;
       os << "<rect x=\"" << sx(at) << "\" y=\"" << y + 3 << "\" width=\"" << sx(at + v) - sx(at) << "\" height=\""
-         << row - 6 << "\" fill=\"" << colors[color_of[label] % kColors] << "\"><title>" << detail::xml_escape(b.label)
+         << row - 6 << "\" fill=\"" << detail::kPalette[color_of[label] % kColors] << "\"><title>" << detail::xml_escape(b.label)
          << " / " << detail::xml_escape(label) << ": " << detail::fmt(v) << ' ' << detail::xml_escape(unit)
          << "</title></rect>\n";
       at += v;
     }
-    os << "<text x=\"" << sx(at) + 4 << "\" y=\"" << y + row / 2 + 4 << "\">" << short_number(at) << "</text>\n";
+    os << "<text x=\"" << sx(at) + 4 << "\" y=\"" << y + row / 2 + 4 << "\">" << detail::fmt(at, 3) << "</text>\n";
   }
   for (std::size_t k = 0; k < legend.size(); ++k) {
     const double lx = 10 + static_cast<double>(k % 4) * (width - 20) / 4.0;
     const double ly = top + plot_h + 56 + legend_row * static_cast<double>(k / 4);
-    os << "<rect x=\"" << lx << "\" y=\"" << ly - 10 << "\" width=\"12\" height=\"12\" fill=\"" << colors[k % kColors]
+    os << "<rect x=\"" << lx << "\" y=\"" << ly - 10 << "\" width=\"12\" height=\"12\" fill=\"" << detail::kPalette[k % kColors]
        << "\"/><text x=\"" << lx + 16 << "\" y=\"" << ly << "\">" << detail::xml_escape(legend[k].first) << "</text>\n";
   }
   os << "</svg>\n";
