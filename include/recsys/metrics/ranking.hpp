@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <numeric>
 #include <span>
 #include <vector>
@@ -260,6 +261,143 @@ inline double dcg_score(const Tensor& y_true, const Tensor& y_score, std::int64_
 inline double ndcg_score(const Tensor& y_true, const Tensor& y_score, std::int64_t k = 0) {
   return detail::mean_over_queries("ndcg", y_true, y_score,
                                    [k](std::span<const double> r, std::span<const double> s) { return ndcg(r, s, k); });
+}
+
+}  // namespace recsys::metrics
+
+namespace recsys::metrics {
+
+// ---------------------------------------------------------------------------------------------
+// Ranking one user's candidates by score, with ties counted neutrally. Sorting breaks ties by some
+// accident (catalogue index, file order), and on real catalogues that accident correlates with
+// popularity, so a model with many tied scores looks better or worse than it is. Here every group
+// of equal scores is taken in a uniformly random order and each metric is its *expectation* over
+// those orders, computed exactly (no sampling, no seed). A model whose scores are all equal gets
+// exactly the chance level; a model without ties gets the usual values.
+// NaN scores rank below every number (and tie with each other).
+// ---------------------------------------------------------------------------------------------
+
+/// Expected top-k metrics of one user: hit rate, recall and NDCG at each k asked, and the
+/// reciprocal rank of the first relevant candidate (no cutoff).
+struct TieNeutralMetrics {
+  std::vector<double> hit, recall, ndcg;  ///< one per k, in the order of `ks`
+  double reciprocal_rank = 0;
+};
+
+namespace detail {
+
+inline double finite_or_lowest(double s) { return std::isnan(s) ? -std::numeric_limits<double>::infinity() : s; }
+
+/// P(at least one of r marked items lands in the first s of m uniformly shuffled slots).
+inline double hit_probability(std::int64_t m, std::int64_t r, std::int64_t s) {
+  if (s <= 0 || r <= 0) return 0.0;
+  if (s >= m || r > m - s) return 1.0;
+  double miss = 1.0;  // C(m - r, s) / C(m, s)
+  for (std::int64_t t = 0; t < s; ++t) miss *= static_cast<double>(m - r - t) / static_cast<double>(m - t);
+  return 1.0 - miss;
+}
+
+/// Sum of the DCG discounts of positions [from, to) that lie before k.
+inline double discount_sum(std::int64_t from, std::int64_t to, std::int64_t k) {
+  double s = 0;
+  for (std::int64_t p = from; p < std::min(to, k); ++p) s += discount(p);
+  return s;
+}
+
+/// Ideal DCG of r relevant items at cutoff k.
+inline double ideal_dcg(std::int64_t r, std::int64_t k) { return discount_sum(0, std::min(r, k), k); }
+
+}  // namespace detail
+
+/// Tie-neutral metrics of one user. scores[c] is candidate c's score; relevant[c] != 0 marks the
+/// held-out items among the candidates. At least one candidate must be relevant. O(n log r) for n
+/// candidates and r relevant ones, so a whole catalogue per user is cheap.
+inline TieNeutralMetrics tie_neutral_metrics(std::span<const double> scores, std::span<const std::uint8_t> relevant,
+                                             std::span<const std::int64_t> ks) {
+  RECSYS_CHECK(scores.size() == relevant.size(), "tie_neutral_metrics: ", scores.size(), " scores but ",
+               relevant.size(), " relevance flags");
+  for (std::int64_t k : ks) RECSYS_CHECK(k >= 1, "tie_neutral_metrics: k must be at least 1, got ", k);
+  // The distinct scores of the relevant candidates, best first, with how many relevant items hold each.
+  std::vector<double> values;
+  for (std::size_t c = 0; c < scores.size(); ++c)
+    if (relevant[c]) values.push_back(detail::finite_or_lowest(scores[c]));
+  RECSYS_CHECK(!values.empty(), "tie_neutral_metrics: no candidate is relevant");
+  const auto n_relevant = static_cast<std::int64_t>(values.size());
+  std::sort(values.begin(), values.end(), std::greater<>());
+  std::vector<std::int64_t> rel_count;
+  {
+    std::size_t w = 0;
+    for (std::size_t v = 0; v < values.size(); ++v) {
+      if (v > 0 && values[v] == values[w - 1]) {
+        ++rel_count.back();
+        continue;
+      }
+      values[w++] = values[v];
+      rel_count.push_back(1);
+    }
+    values.resize(w);
+  }
+  // For each group j: how many candidates score above values[j] (its first position) and equal it (its size).
+  const std::size_t groups = values.size();
+  std::vector<std::int64_t> above(groups + 1, 0), equal(groups, 0);
+  for (double raw : scores) {
+    const double s = detail::finite_or_lowest(raw);
+    // First group whose value is <= s (values descend).
+    const auto j = static_cast<std::size_t>(
+        std::lower_bound(values.begin(), values.end(), s, std::greater<>()) - values.begin());
+    if (j < groups && values[j] == s) {
+      ++equal[j];
+      ++above[j + 1];  // above every later group
+    } else {
+      ++above[j];
+    }
+  }
+  for (std::size_t j = 1; j < groups; ++j) above[j] += above[j - 1];
+
+  TieNeutralMetrics m;
+  for (std::int64_t k : ks) {
+    double dcg = 0, hits = 0;
+    for (std::size_t j = 0; j < groups; ++j) {
+      const std::int64_t g = above[j], size = equal[j], r = rel_count[j];
+      if (g >= k) break;
+      // Each relevant item of the group sits at a uniformly random one of the group's positions.
+      const double share = static_cast<double>(r) / static_cast<double>(size);
+      dcg += share * detail::discount_sum(g, g + size, k);
+      hits += share * static_cast<double>(std::min(g + size, k) - g);
+    }
+    // Only the best group holding a relevant item decides whether there is a hit in the top k.
+    m.hit.push_back(detail::hit_probability(equal[0], rel_count[0], k - above[0]));
+    m.recall.push_back(hits / static_cast<double>(n_relevant));
+    m.ndcg.push_back(dcg / detail::ideal_dcg(n_relevant, k));
+  }
+  // The first relevant item is the earliest of the best group's r relevant positions among its m:
+  // P(offset j) = C(m - 1 - j, r - 1) / C(m, r), built up term by term.
+  {
+    const std::int64_t g = above[0], size = equal[0], r = rel_count[0];
+    double p = static_cast<double>(r) / static_cast<double>(size), rr = 0;
+    for (std::int64_t j = 0; j <= size - r && p > 0; ++j) {
+      rr += p / static_cast<double>(g + j + 1);
+      if (j + 1 <= size - r) p *= static_cast<double>(size - j - r) / static_cast<double>(size - 1 - j);
+    }
+    m.reciprocal_rank = rr;
+  }
+  return m;
+}
+
+/// What a random order of n candidates with r relevant ones scores in expectation: HR@k and NDCG@k.
+/// Equal to tie_neutral_metrics of n equal scores.
+struct ChanceLevel {
+  double hit = 0, ndcg = 0;
+};
+inline ChanceLevel chance_level(std::int64_t candidates, std::int64_t relevant, std::int64_t k) {
+  RECSYS_CHECK(candidates >= relevant && relevant >= 1, "chance_level: needs 1 <= relevant <= candidates, got ",
+               relevant, " of ", candidates);
+  RECSYS_CHECK(k >= 1, "chance_level: k must be at least 1, got ", k);
+  ChanceLevel c;
+  c.hit = detail::hit_probability(candidates, relevant, k);
+  c.ndcg = static_cast<double>(relevant) / static_cast<double>(candidates) * detail::discount_sum(0, candidates, k) /
+           detail::ideal_dcg(relevant, k);
+  return c;
 }
 
 }  // namespace recsys::metrics

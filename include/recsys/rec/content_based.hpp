@@ -23,6 +23,7 @@ class ContentBased : public Recommender {
  public:
   explicit ContentBased(FitOptions options = {}) : Recommender(std::move(options)) {}
   std::string name() const override { return "content"; }
+  Capabilities capabilities() const override { return {.trains_in_epochs = false}; }
 
   /// The items' TF-IDF rows.
   const data::CsrMatrix& item_vectors() const { return items_; }

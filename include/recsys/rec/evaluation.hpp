@@ -1,4 +1,4 @@
-// recsys/rec/evaluation.hpp — evaluation protocols for recommenders: seeded rating splits with RMSE/MAE and baselines, leave-last-out ranking with sampled negatives (HR@K, NDCG@K), classification metrics, stratified K-fold cross-validation, per-user values for A/B tests.
+// recsys/rec/evaluation.hpp — evaluation protocols for recommenders: seeded rating splits with RMSE/MAE and baselines, classification metrics, stratified K-fold cross-validation; ranking protocols (holdout.hpp, ranking_evaluation.hpp) come with it.
 #pragma once
 
 #include <cmath>
@@ -14,6 +14,7 @@
 #include "recsys/metrics/classification.hpp"
 #include "recsys/metrics/ranking.hpp"
 #include "recsys/metrics/regression.hpp"
+#include "recsys/rec/ranking_evaluation.hpp"
 #include "recsys/rec/recommender.hpp"
 
 namespace recsys::rec {
@@ -100,124 +101,6 @@ inline RatingMetrics item_mean_baseline(const Dataset& train, const Dataset& tes
     p.push_back(i < count.size() && count[i] > 0 ? sum[i] / count[i] : global);
   }
   return rating_metrics("item_mean", p, test);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Top-N ranking, leave-last-out (He et al. 2017, "Neural Collaborative Filtering"): each user's
-// last liked interaction by time is held out; the model trains on everything else; at test time
-// it ranks the held-out item among `negatives` items the user never interacted with (sampled
-// uniformly, seeded) and we count a hit when it lands in the top K, and its NDCG@K.
-// ---------------------------------------------------------------------------------------------
-
-/// The leave-last-out split with its sampled candidates.
-struct LeaveLastOut {
-  Dataset train;                                 ///< every interaction except the held-out ones
-  std::vector<std::int64_t> users;               ///< evaluated users, ascending
-  std::vector<std::int64_t> held_out;            ///< each user's held-out item
-  std::vector<std::vector<std::int64_t>> negatives;  ///< each user's sampled unseen items
-};
-
-/// Holds out each user's last liked interaction (data::leave_last_out over the liked rows: the latest
-/// timestamp, the later row on a tie; users with fewer than two liked interactions are not evaluated)
-/// and samples `negatives` distinct items the user never interacted with (all of them if fewer).
-inline LeaveLastOut leave_last_out(const Dataset& data, std::int64_t negatives = 100, std::uint64_t seed = 42) {
-  RECSYS_CHECK(negatives >= 1, "leave_last_out: negatives must be at least 1, got ", negatives);
-  std::vector<std::int64_t> liked_rows, user, time;
-  for (std::int64_t r = 0; r < data.size(); ++r)
-    if (data.liked(data[r])) {
-      liked_rows.push_back(r);
-      user.push_back(data[r].user);
-      time.push_back(data[r].timestamp);
-    }
-  RECSYS_CHECK(!liked_rows.empty(), "leave_last_out: no interaction is liked (rating >= ", data.like_threshold(), ")");
-  const data::Table liked({data::Column::from_ints("user", user), data::Column::from_ints("time", time)});
-  const data::Split split = data::leave_last_out(liked, "user", "time");
-  RECSYS_CHECK(!split.test.empty(), "leave_last_out: no user has two liked interactions to hold one out");
-
-  std::vector<std::uint8_t> held(static_cast<std::size_t>(data.size()), 0);
-  LeaveLastOut out;
-  std::vector<std::pair<std::int64_t, std::int64_t>> by_user;  // (user, row), to list users ascending
-  for (std::int64_t t : split.test) {
-    const std::int64_t r = liked_rows[static_cast<std::size_t>(t)];
-    held[static_cast<std::size_t>(r)] = 1;
-    by_user.emplace_back(data[r].user, r);
-  }
-  std::sort(by_user.begin(), by_user.end());
-  std::vector<std::int64_t> train_rows;
-  for (std::int64_t r = 0; r < data.size(); ++r)
-    if (!held[static_cast<std::size_t>(r)]) train_rows.push_back(r);
-  out.train = data.subset(train_rows);
-
-  std::vector<std::vector<std::int64_t>> seen(static_cast<std::size_t>(data.num_users()));
-  for (const Interaction& r : data.interactions()) seen[static_cast<std::size_t>(r.user)].push_back(r.item);
-  Generator gen(seed);
-  const std::int64_t n_items = data.num_items();
-  std::vector<std::uint8_t> taken(static_cast<std::size_t>(n_items), 0);
-  for (const auto& [u, r] : by_user) {
-    out.users.push_back(u);
-    out.held_out.push_back(data[r].item);
-    for (std::int64_t i : seen[static_cast<std::size_t>(u)]) taken[static_cast<std::size_t>(i)] = 1;
-    std::vector<std::int64_t> neg;
-    std::int64_t free = n_items;
-    for (std::uint8_t t : taken) free -= t;
-    const std::int64_t want = std::min(negatives, free);
-    if (want == free) {  // few unseen items: all of them
-      for (std::int64_t i = 0; i < n_items; ++i)
-        if (!taken[static_cast<std::size_t>(i)]) neg.push_back(i);
-    } else {
-      while (static_cast<std::int64_t>(neg.size()) < want) {
-        const auto i = static_cast<std::int64_t>(gen.below(static_cast<std::uint64_t>(n_items)));
-        if (taken[static_cast<std::size_t>(i)]) continue;
-        taken[static_cast<std::size_t>(i)] = 1;  // distinct draws
-        neg.push_back(i);
-      }
-    }
-    for (std::int64_t i : seen[static_cast<std::size_t>(u)]) taken[static_cast<std::size_t>(i)] = 0;
-    for (std::int64_t i : neg) taken[static_cast<std::size_t>(i)] = 0;
-    out.negatives.push_back(std::move(neg));
-  }
-  return out;
-}
-
-/// Hit rate and NDCG at K over the evaluated users, with each user's values for paired A/B tests.
-struct RankingMetrics {
-  std::string model;
-  std::int64_t k = 10;
-  double hit_rate = 0, ndcg = 0;
-  std::vector<std::int64_t> users;  ///< the evaluated users, in the split's order
-  std::vector<double> hits, ndcgs;  ///< per user: 1/0 for a hit in the top K, and NDCG@K
-};
-
-/// Ranks each user's held-out item among their negatives by the model's scores (ties: the lower
-/// item index first, as everywhere in top_n) and averages HR@K and NDCG@K (metrics/ranking.hpp).
-inline RankingMetrics evaluate_ranking(const Recommender& model, const LeaveLastOut& split, std::int64_t k = 10) {
-  RECSYS_CHECK(k >= 1, "evaluate_ranking: k must be at least 1, got ", k);
-  RECSYS_CHECK(!split.users.empty(), "evaluate_ranking: the split has no users");
-  RankingMetrics m;
-  m.model = model.name();
-  m.k = k;
-  std::vector<std::int64_t> candidates, ranked;
-  for (std::size_t n = 0; n < split.users.size(); ++n) {
-    candidates.assign(1, split.held_out[n]);
-    candidates.insert(candidates.end(), split.negatives[n].begin(), split.negatives[n].end());
-    const std::vector<double> s = model.score(split.users[n], candidates);
-    std::vector<ScoredItem> scored;
-    scored.reserve(s.size());
-    for (std::size_t c = 0; c < s.size(); ++c) scored.push_back({candidates[c], s[c]});
-    ranked.clear();
-    for (const ScoredItem& x : top_n(std::move(scored), k)) ranked.push_back(x.item);
-    const std::vector<std::int64_t> relevant{split.held_out[n]};
-    m.users.push_back(split.users[n]);
-    m.hits.push_back(metrics::hit_rate_at_k(ranked, relevant, k));
-    m.ndcgs.push_back(metrics::ndcg_at_k(ranked, relevant, k));
-  }
-  for (std::size_t n = 0; n < m.hits.size(); ++n) {
-    m.hit_rate += m.hits[n];
-    m.ndcg += m.ndcgs[n];
-  }
-  m.hit_rate /= static_cast<double>(m.hits.size());
-  m.ndcg /= static_cast<double>(m.ndcgs.size());
-  return m;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -55,6 +55,11 @@ struct FitOptions {
   double l2 = 0.05;          ///< L2 penalty on the factors and biases of each batch's users and items
   std::string loss = "mse";  ///< "mse" (predict ratings) or "bpr" (rank liked items above sampled unseen ones)
 
+  // ease, itemknn
+  double lambda = 500;           ///< ease: the L2 weight λ on the item-item weights (Steck 2019)
+  std::int64_t neighbours = 50;  ///< itemknn: most similar items kept per item
+  double shrinkage = 0;          ///< itemknn: added to the cosine's denominator (damps pairs with few co-raters)
+
   /// Every saved field as JSON (model.json's "options").
   json::Value to_json() const {
     json::Value v = json::Value::object();
@@ -79,6 +84,9 @@ struct FitOptions {
     v["factors"] = factors;
     v["l2"] = l2;
     v["loss"] = loss;
+    v["lambda"] = lambda;
+    v["neighbours"] = neighbours;
+    v["shrinkage"] = shrinkage;
     return v;
   }
   /// Reads the fields present in `v` over the defaults.
@@ -117,8 +125,25 @@ struct FitOptions {
     num("factors", o.factors);
     num("l2", o.l2);
     str("loss", o.loss);
+    num("lambda", o.lambda);
+    num("neighbours", o.neighbours);
+    num("shrinkage", o.shrinkage);
     return o;
   }
+};
+
+/// What a model's scores mean, so protocols and the CLI ask the model instead of testing its name.
+struct Capabilities {
+  bool predicts_ratings = false;  ///< scores are ratings on the data's scale: RMSE and MAE apply
+  bool ranks_items = true;        ///< scores order one user's items: the ranking protocols apply
+  bool needs_reviews = false;     ///< learns from review text, so the data must have some
+  bool trains_in_epochs = true;   ///< false for closed-form and counting models (no curve, no epochs)
+};
+
+/// One hyperparameter a tuning search varies: a FitOptions field (its JSON key) and the values tried.
+struct TuningAxis {
+  std::string option;               ///< FitOptions key, as in to_json(): "l2", "factors", "lambda", ...
+  std::vector<json::Value> values;  ///< tried in this order
 };
 
 /// One recommended item: its dense index and the model's score.
@@ -206,6 +231,11 @@ class Recommender {
 
   /// The model's kind, as make_recommender takes it: "review", "sequence", "mf", "content", "popularity".
   virtual std::string name() const = 0;
+  /// What the scores mean (given the options the model holds).
+  virtual Capabilities capabilities() const { return {}; }
+  /// The grid `recsys train --tune` searches for this model (empty: nothing to tune). Each model
+  /// owns its grid; the product of the axes' sizes is the tuning budget, and peers get the same.
+  virtual std::vector<TuningAxis> tuning_grid() const { return {}; }
 
   /// Trains on `train` with the options given at construction.
   History fit(const Dataset& train) { return fit(train, options_); }
@@ -254,6 +284,19 @@ class Recommender {
     std::vector<std::int64_t> all(static_cast<std::size_t>(data_.num_items()));
     for (std::size_t i = 0; i < all.size(); ++i) all[i] = static_cast<std::int64_t>(i);
     return score(user, all);
+  }
+
+  /// Every item's score for each of `users` at once: out[n * num_items + i] is item i's score for
+  /// users[n] (`out` holds users.size() × num_items values). Factor models compute a block as one
+  /// GEMM, so full-ranking evaluation and serving go through here, a block of users at a time.
+  void score_users(std::span<const std::int64_t> users, std::span<double> out) const {
+    require_fitted("score_users");
+    const std::string op = name() + ".score_users";
+    for (std::int64_t u : users) data_.check_user(u, op.c_str());
+    RECSYS_CHECK(out.size() == users.size() * static_cast<std::size_t>(data_.num_items()), op, ": ", users.size(),
+                 " users × ", data_.num_items(), " items need ", users.size() * static_cast<std::size_t>(data_.num_items()),
+                 " scores, got room for ", out.size());
+    if (!users.empty()) score_block(users, out);
   }
 
   /// The n best items for user u, best first; with exclude_seen, never an item u has already rated.
@@ -362,6 +405,14 @@ class Recommender {
   virtual History fit_model(const Dataset& train, const FitOptions& options) = 0;
   /// out[k] = score of items[k] for user (indices already checked, items non-empty).
   virtual void score_items(std::int64_t user, std::span<const std::int64_t> items, std::span<double> out) const = 0;
+  /// score_users' work (arguments checked). The default calls score_items once per user with the
+  /// whole catalogue; models with a faster batched form override it.
+  virtual void score_block(std::span<const std::int64_t> users, std::span<double> out) const {
+    const auto n_items = static_cast<std::size_t>(data_.num_items());
+    std::vector<std::int64_t> all(n_items);
+    for (std::size_t i = 0; i < n_items; ++i) all[i] = static_cast<std::int64_t>(i);
+    for (std::size_t n = 0; n < users.size(); ++n) score_items(users[n], all, out.subspan(n * n_items, n_items));
+  }
   /// One score per row; the default scores each (user, item) pair, one score_items call per user.
   virtual std::vector<double> predict_rows(const Dataset& rows) const {
     std::vector<std::vector<std::int64_t>> by_user(static_cast<std::size_t>(rows.num_users()));

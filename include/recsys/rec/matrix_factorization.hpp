@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "recsys/core/factory.hpp"
+#include "recsys/cpu/gemm.hpp"
 #include "recsys/nn/embedding.hpp"
 #include "recsys/nn/module.hpp"
 #include "recsys/ops/binary.hpp"
@@ -55,6 +56,12 @@ class MatrixFactorization : public Recommender {
   explicit MatrixFactorization(FitOptions options = {}) : Recommender(std::move(options)) {}
   std::string name() const override { return "mf"; }
 
+  Capabilities capabilities() const override { return {.predicts_ratings = options().loss == "mse"}; }
+  /// Adam's learning rate, the L2 weight and the width; epochs stay as given (the search is per budget).
+  std::vector<TuningAxis> tuning_grid() const override {
+    return {{"l2", {0.001, 0.01, 0.1}}, {"factors", {32, 64}}};
+  }
+
   /// Predicted ratings for "mse" are like predictions at the data's like threshold.
   std::optional<double> decision_threshold() const override {
     if (options().loss == "mse" && fitted()) return data().like_threshold();
@@ -88,6 +95,30 @@ class MatrixFactorization : public Recommender {
       double dot = 0;
       for (std::size_t f = 0; f < k; ++f) dot += static_cast<double>(p[f]) * static_cast<double>(q[i * k + f]);
       out[n] = base + static_cast<double>(bi[i]) + dot;
+    }
+  }
+
+  /// A block of users against every item: one GEMM P_users · Qᵀ, then the biases.
+  void score_block(std::span<const std::int64_t> users, std::span<double> out) const override {
+    const Tensor& p = net_->user_factors.embeddings();
+    const Tensor& q = net_->item_factors.embeddings();
+    const std::int64_t k = p.size(1), n_items = q.size(0), b = static_cast<std::int64_t>(users.size());
+    std::vector<float> pu(static_cast<std::size_t>(b * k)), c(static_cast<std::size_t>(b * n_items));
+    for (std::int64_t n = 0; n < b; ++n)
+      std::copy_n(p.data<float>() + users[static_cast<std::size_t>(n)] * k, k, pu.data() + n * k);
+    GemmArgs<float> g;
+    g.trans_b = true;
+    g.m = b, g.n = n_items, g.k = k;
+    g.a = pu.data(), g.lda = k;
+    g.b = q.data<float>(), g.ldb = k;
+    g.c = c.data(), g.ldc = n_items;
+    cpu::gemm(g);
+    const float* bi = net_->item_bias.embeddings().data<float>();
+    const float* bu = net_->user_bias.embeddings().data<float>();
+    for (std::int64_t n = 0; n < b; ++n) {
+      const double base = options().loss == "mse" ? mu_ + bu[users[static_cast<std::size_t>(n)]] : 0.0;
+      for (std::int64_t i = 0; i < n_items; ++i)
+        out[static_cast<std::size_t>(n * n_items + i)] = base + static_cast<double>(bi[i]) + c[static_cast<std::size_t>(n * n_items + i)];
     }
   }
 

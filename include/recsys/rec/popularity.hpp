@@ -18,6 +18,7 @@ class Popularity : public Recommender {
  public:
   explicit Popularity(FitOptions options = {}) : Recommender(std::move(options)) {}
   std::string name() const override { return "popularity"; }
+  Capabilities capabilities() const override { return {.trains_in_epochs = false}; }
 
   /// Training interactions per item.
   const std::vector<double>& counts() const { return counts_; }

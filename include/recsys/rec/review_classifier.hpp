@@ -28,6 +28,8 @@ class ReviewClassifier : public Recommender {
  public:
   explicit ReviewClassifier(FitOptions options = {}) : Recommender(std::move(options)) {}
   std::string name() const override { return "review"; }
+  /// Its item scores are not personal, so ranking protocols do not judge it.
+  Capabilities capabilities() const override { return {.ranks_items = false, .needs_reviews = true}; }
   std::optional<double> decision_threshold() const override { return 0.5; }
 
   /// The word vocabulary.
