@@ -53,7 +53,7 @@ recsys_cli_case(generate_unknown_option RC 2 ONE_LINE EXPECT "unknown option '--
 recsys_cli_case(train_bad_model RC 2 ONE_LINE EXPECT "--model must be one of review, sequence, mf, content, popularity"
                 ARGS train --model knn --data .)
 recsys_cli_case(train_missing_model RC 2 ONE_LINE EXPECT "recsys train: missing --model" ARGS train --data .)
-recsys_cli_case(train_bad_eval RC 2 ONE_LINE EXPECT "--eval must be one of split, leave-last-out, cv, none"
+recsys_cli_case(train_bad_eval RC 2 ONE_LINE EXPECT "--eval must be one of split, leave-last-out, temporal, cv, none"
                 ARGS train --model mf --eval holdout)
 recsys_cli_case(train_missing_value RC 2 ONE_LINE EXPECT "--epochs needs a value" ARGS train --model mf --epochs)
 recsys_cli_case(train_zero_epochs RC 2 ONE_LINE EXPECT "--epochs must be between 1 and 100000, got 0"
@@ -94,6 +94,28 @@ recsys_cli_case(pipeline_train_mf_split RC 0 SETUP cli_mf_split NEEDS cli_data E
                 ARGS train --model mf --data data --out runs/mf_split --epochs 5 --quiet)
 recsys_cli_case(pipeline_train_profile RC 0 NEEDS cli_data EXPECT "profile.txt profile.svg profile.trace.json"
                 ARGS train --model mf --data data --out runs/mf_profile --epochs 2 --quiet --profile)
+recsys_cli_case(pipeline_train_sampled RC 0 SETUP cli_sampled NEEDS cli_data EXPECT "held_out.csv candidates.csv"
+                ARGS train --model popularity --data data --out runs/sampled --eval leave-last-out --eval-negatives 40
+                     --eval-sampling popularity)
+recsys_cli_case(pipeline_evaluate_sampled RC 0 NEEDS cli_sampled EXPECT "matches the stored metrics.json"
+                ARGS evaluate runs/sampled)
+recsys_cli_case(pipeline_train_tuned RC 0 SETUP cli_tuned NEEDS cli_data EXPECT "tuning.json validation/"
+                ARGS train --model mf --loss bpr --data data --out runs/tuned --eval temporal --tune --epochs 2 --quiet)
+recsys_cli_case(pipeline_evaluate_tuned RC 0 SETUP cli_tuned_scores NEEDS cli_tuned EXPECT "matches the stored metrics.json"
+                ARGS evaluate runs/tuned --export-scores tuned_scores.npy)
+# The exported scores, read back as another system's: exactly the model's own numbers.
+recsys_cli_case(pipeline_evaluate_scores RC 0 NEEDS "cli_tuned;cli_tuned_scores" EXPECT "every number equals the run's own model (mf)"
+                ARGS evaluate runs/tuned --scores tuned_scores.npy --name again)
+recsys_cli_case(pipeline_evaluate_scores_json RC 0 NEEDS "cli_tuned;cli_tuned_scores" STREAM stdout EXPECT "\"split\":"
+                ARGS evaluate runs/tuned --scores tuned_scores.npy --name again --json)
+recsys_cli_case(pipeline_evaluate_scores_validation RC 0 NEEDS "cli_tuned;cli_tuned_scores" EXPECT "on run runs/tuned's validation split"
+                ARGS evaluate runs/tuned --scores tuned_scores.npy --split validation)
+recsys_cli_case(evaluate_scores_wrong_shape RC 1 ONE_LINE NEEDS cli_tuned EXPECT "is not an .npy file"
+                ARGS evaluate runs/tuned --scores runs/tuned/config.json)
+recsys_cli_damage(damage_candidates cli_bad_candidates cli_sampled runs/sampled runs/bad_candidates candidates.csv
+                  "user_id,item_id,role\n1,2,target\n")
+recsys_cli_case(evaluate_damaged_candidates RC 1 ONE_LINE NEEDS cli_bad_candidates EXPECT "candidates.csv' lists 1 candidates"
+                ARGS evaluate runs/bad_candidates)
 recsys_cli_case(pipeline_evaluate RC 0 NEEDS cli_mf EXPECT "matches the stored metrics.json" ARGS evaluate runs/mf)
 recsys_cli_case(pipeline_evaluate_split RC 0 NEEDS cli_mf_split EXPECT "matches the stored metrics.json"
                 ARGS evaluate runs/mf_split)

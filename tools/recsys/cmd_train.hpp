@@ -12,12 +12,14 @@
 #include "recsys/core/profiler.hpp"
 #include "recsys/io/chrome_trace.hpp"
 #include "recsys/rec/recommender.hpp"
+#include "recsys/rec/tuning.hpp"
 #include "recsys/train/svg_chart.hpp"
 
 #include "args.hpp"
 #include "data_source.hpp"
 #include "protocol.hpp"
 #include "run_folder.hpp"
+#include "tuning.hpp"
 
 namespace recsys::cli {
 
@@ -30,11 +32,14 @@ inline std::string defaults_text() {
     char buf[256];
     std::snprintf(buf, sizeof buf, "  %-11s", kind.c_str());
     s += buf;
-    if (kind == "popularity" || kind == "content") {
-      s += "fitted in one pass, no epochs\n";
+    const rec::FitOptions o = rec::default_options(kind);
+    if (!rec::make_recommender(kind, o)->capabilities().trains_in_epochs) {
+      s += "fitted in one pass, no epochs";
+      if (kind == "ease") s += ", lambda " + fixed(o.lambda, 0);
+      if (kind == "itemknn") s += ", neighbours " + std::to_string(o.neighbours) + ", shrinkage " + fixed(o.shrinkage, 1);
+      s += "\n";
       continue;
     }
-    const rec::FitOptions o = rec::default_options(kind);
     std::snprintf(buf, sizeof buf, "epochs %d, batch %lld, %s lr %g", o.epochs, static_cast<long long>(o.batch_size),
                   o.optimizer.c_str(), o.lr);
     s += buf;
@@ -72,6 +77,9 @@ inline rec::FitOptions fit_options(const Args& args, const std::string& kind) {
   if (args.given("embedding-dim")) o.embedding_dim = args.integer("embedding-dim", 1, 100000);
   if (args.given("filters")) o.filters = args.integer("filters", 1, 100000);
   if (args.given("lstm-units")) o.lstm_units = args.integer("lstm-units", 1, 100000);
+  if (args.given("lambda")) o.lambda = args.number("lambda", 0, 1e12);
+  if (args.given("neighbours")) o.neighbours = args.integer("neighbours", 1, 100000000);
+  if (args.given("shrinkage")) o.shrinkage = args.number("shrinkage", 0, 1e12);
   o.threads = static_cast<int>(args.integer("threads", 0, 4096));
   o.verbose = args.flag("quiet") ? 0 : 1;
   return o;
@@ -124,6 +132,11 @@ inline const CommandSpec& train_spec() {
         {"embedding-dim", "N", "review, sequence: embedding width", ""},
         {"filters", "N", "review, sequence: Conv1D filters", ""},
         {"lstm-units", "N", "review, sequence: LSTM width", ""},
+        {"lambda", "X", "ease: L2 weight on the item-item matrix", ""},
+        {"neighbours", "N", "itemknn: most similar items kept per item", ""},
+        {"shrinkage", "X", "itemknn: added to the cosine's denominator", ""},
+        {"tune", "", "choose the model's settings on a validation split carved from the training rows (its grid: "
+                     "tuning.json), then refit on all training rows", ""},
         {"quiet", "", "no progress bars", ""},
         {"profile", "", "time every kernel of the fit; print the top scopes, write profile.txt, .svg, .trace.json", ""}};
     for (const OptionSpec& o : rest) s.options.push_back(o);
@@ -142,13 +155,14 @@ inline int run_train(const Args& args) {
   using Clock = std::chrono::steady_clock;
   const std::string kind = args.required("model");
   if (std::find(rec::recommender_kinds().begin(), rec::recommender_kinds().end(), kind) == rec::recommender_kinds().end())
-    throw UsageError("--model must be one of review, sequence, mf, content, popularity, got '" + kind + "'");
+    throw UsageError("--model must be one of " + rec::detail::kinds_list() + ", got '" + kind + "'");
   const std::string device = args.str("device");
   if (device == "cuda" || device.rfind("cuda:", 0) == 0)
     RECSYS_FAIL("--device ", device, ": this recsys binary was built for the CPU only (the CUDA kernels are compiled ",
                 "by nvcc into programs that include them; see the README's GPU section)");
   if (device != "cpu") throw UsageError("--device must be cpu or cuda, got '" + device + "'");
-  const rec::FitOptions options = train_detail::fit_options(args, kind);
+  rec::FitOptions options = train_detail::fit_options(args, kind);
+  const rec::Capabilities can = rec::make_recommender(kind, options)->capabilities();
   const EvalSettings eval = eval_settings(args);
   const DataSource source = resolve_data(args);
   const RunFolder run{args.given("out") ? args.str("out") : "runs/" + kind};
@@ -156,9 +170,12 @@ inline int run_train(const Args& args) {
 
   const rec::Dataset data = load_data(source);
   print_cleaning(data, source);
-  if (kind == "review")
-    RECSYS_CHECK(data.has_reviews(), "the review model learns from review text, and these data have none (",
-                 source.format, "); use sequence, mf, content or popularity");
+  if (can.needs_reviews)
+    RECSYS_CHECK(data.has_reviews(), "the ", kind, " model learns from review text, and these data have none (",
+                 source.format, "); use a model that learns from interactions");
+  if (eval.ranking() && !can.ranks_items)
+    RECSYS_FAIL("--eval ", eval.protocol, " ranks each user's items, and ", kind,
+                " scores are not personal rankings; use --eval split or cv");
   if (eval.protocol == "cv" && kind != "review" && kind != "sequence" && kind != "mf")
     RECSYS_FAIL("--eval cv scores like predictions, which ", kind, " does not make; use split or leave-last-out");
 
@@ -166,7 +183,14 @@ inline int run_train(const Args& args) {
   Evaluation evaluation;
   if (eval.protocol == "cv") evaluation = cross_validate(kind, data, options, eval);
   const Prepared prepared = prepare(data, eval);
-  if (kind == "popularity" || kind == "content")
+  for (const std::string& w : prepared.diagnostics.warnings()) std::printf("WARNING: %s\n", w.c_str());
+  std::optional<Tuned> tuned;
+  if (args.flag("tune")) {
+    tuned = tune_on_validation(kind, options, prepared, eval);
+    options = tuned->result.chosen;
+    options.verbose = args.flag("quiet") ? 0 : 1;
+  }
+  if (!can.trains_in_epochs)
     std::printf("fitting %s on %lld interactions\n", kind.c_str(), static_cast<long long>(prepared.train.size()));
   else
     std::printf("training %s on %lld interactions (%d epochs, batch %lld, %s lr %g, %d threads)\n", kind.c_str(),
@@ -188,7 +212,7 @@ inline int run_train(const Args& args) {
   }
 
   const auto t1 = Clock::now();
-  if (eval.protocol == "split" || eval.protocol == "leave-last-out")
+  if (eval.protocol == "split" || eval.ranking())
     evaluation = evaluate(*model, data, prepared, eval, source);
   const double eval_seconds = std::chrono::duration<double>(Clock::now() - t1).count();
   if (eval.protocol == "none") evaluation.metrics["protocol"] = "none";
@@ -214,6 +238,7 @@ inline int run_train(const Args& args) {
   config["data_size"] = sizes;
   config["cleaning"] = data.cleaning().to_json();
   config["evaluation"] = eval.to_json();
+  if (tuned) config["tuned"] = tuned->result.points[tuned->result.best].settings;
   write_json(run.config(), config);
   json::Value seconds = json::Value::object();
   seconds["fit"] = fit_seconds;
@@ -222,9 +247,14 @@ inline int run_train(const Args& args) {
   write_json(run.metrics(), evaluation.metrics);
   io::write_file_atomic(run.history().string(), history.to_csv());
   io::write_file_atomic(run.curves().string(), train_detail::curves_svg(history, kind));
-  for (const fs::path& stale :
-       {run.per_user(), run.per_row(), run.held_out(), run.profile_text(), run.profile_svg(), run.profile_trace()})
+  for (const fs::path& stale : {run.per_user(), run.per_row(), run.held_out(), run.candidates(), run.tuning(),
+                                run.profile_text(), run.profile_svg(), run.profile_trace()})
     fs::remove(stale);
+  fs::remove_all(run.validation_dir());
+  if (tuned) {
+    write_json(run.tuning(), tuned->result.to_json());
+    if (tuned->validation) write_split(prepared.train, *tuned->validation, run.validation_dir());
+  }
   if (profile) {
     io::write_file_atomic(run.profile_text().string(), profile->scope_table(1000) + "\n" + profile->table(1000));
     io::write_file_atomic(run.profile_svg().string(),
@@ -235,9 +265,12 @@ inline int run_train(const Args& args) {
   if (evaluation.per_row.rows() > 0) evaluation.per_row.write(run.per_row());
   const UnitTable held = held_out_table(data, prepared);
   if (held.rows() > 0) held.write(run.held_out());
-  std::printf("\nwrote %s/: config.json metrics.json history.csv curves.svg model.safetensors%s%s%s%s\n",
+  const UnitTable candidates = candidates_table(data, prepared);
+  if (candidates.rows() > 0) candidates.write(run.candidates());
+  std::printf("\nwrote %s/: config.json metrics.json history.csv curves.svg model.safetensors%s%s%s%s%s%s\n",
               run.dir.string().c_str(), evaluation.per_user.rows() ? " per_user.csv" : "",
               evaluation.per_row.rows() ? " per_row.csv" : "", held.rows() ? " held_out.csv" : "",
+              candidates.rows() ? " candidates.csv" : "", tuned ? " tuning.json validation/" : "",
               profile ? " profile.txt profile.svg profile.trace.json" : "");
   return 0;
 }

@@ -26,6 +26,9 @@ namespace recsys::cli {
 //   per_user.csv    user_id plus one column per ranking metric (leave-last-out), for `recsys compare`
 //   per_row.csv     user_id,item_id,label,score,correct for the held-out ratings, for `recsys compare`
 //   held_out.csv    user_id,item_id of every held-out interaction: `recsys recommend` never suggests them
+//   candidates.csv  sampled ranking protocols: user_id,item_id,target (1 held out, 0 a sampled negative)
+//   tuning.json, validation/   with --tune: every grid point's validation score and the choice; the
+//                   validation split's fit rows (interactions.csv) and targets (held_out.csv), for peers
 struct RunFolder {
   std::filesystem::path dir;
 
@@ -36,6 +39,9 @@ struct RunFolder {
   std::filesystem::path per_user() const { return dir / "per_user.csv"; }
   std::filesystem::path per_row() const { return dir / "per_row.csv"; }
   std::filesystem::path held_out() const { return dir / "held_out.csv"; }
+  std::filesystem::path candidates() const { return dir / "candidates.csv"; }
+  std::filesystem::path tuning() const { return dir / "tuning.json"; }
+  std::filesystem::path validation_dir() const { return dir / "validation"; }
   std::filesystem::path profile_text() const { return dir / "profile.txt"; }
   std::filesystem::path profile_svg() const { return dir / "profile.svg"; }
   std::filesystem::path profile_trace() const { return dir / "profile.trace.json"; }

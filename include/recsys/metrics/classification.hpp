@@ -20,6 +20,33 @@ inline std::vector<int> threshold_scores(std::span<const double> scores, double 
   return out;
 }
 
+/// The threshold t that maximises the accuracy of "score > t" against 0/1 labels: a decision rule
+/// learned from data (say the training rows) instead of a fixed cut. Cuts fall halfway between two
+/// distinct scores; on equal accuracy the lowest cut wins. Scores must be finite.
+inline double best_accuracy_threshold(std::span<const int> y_true, std::span<const double> scores) {
+  RECSYS_CHECK(y_true.size() == scores.size(), "best_accuracy_threshold: ", y_true.size(), " labels but ", scores.size(),
+               " scores");
+  RECSYS_CHECK(!scores.empty(), "best_accuracy_threshold: no samples");
+  detail::check_finite("best_accuracy_threshold", "scores", scores);
+  std::vector<std::pair<double, int>> scored(scores.size());
+  for (std::size_t k = 0; k < scores.size(); ++k) scored[k] = {scores[k], y_true[k]};
+  std::sort(scored.begin(), scored.end());
+  // Cutting just below scored[k] predicts rows k.. as positive; sweep k, keep the best accuracy.
+  double positives = 0;
+  for (const auto& [score, label] : scored) positives += label != 0;
+  double correct = positives, best = positives;  // k = 0: everything predicted positive
+  double cut = scored.front().first - 1e-6 * std::max(1.0, std::fabs(scored.front().first));
+  for (std::size_t k = 1; k <= scored.size(); ++k) {
+    correct += scored[k - 1].second != 0 ? -1.0 : 1.0;
+    if (k < scored.size() && scored[k].first == scored[k - 1].first) continue;  // cut only between distinct scores
+    if (correct > best) {
+      best = correct;
+      cut = k < scored.size() ? 0.5 * (scored[k - 1].first + scored[k].first) : scored.back().first;
+    }
+  }
+  return cut;
+}
+
 /// Fraction of samples whose predicted label equals the true label (any integer labels).
 inline double accuracy(std::span<const int> y_true, std::span<const int> y_pred) {
   detail::check_pair("accuracy", y_true.size(), y_pred.size(), "y_pred");

@@ -11,6 +11,7 @@
 
 #include "recsys/core/factory.hpp"
 #include "recsys/cpu/gemm.hpp"
+#include "recsys/metrics/classification.hpp"
 #include "recsys/nn/embedding.hpp"
 #include "recsys/nn/module.hpp"
 #include "recsys/ops/binary.hpp"
@@ -62,9 +63,11 @@ class MatrixFactorization : public Recommender {
     return {{"l2", {0.001, 0.01, 0.1}}, {"factors", {32, 64}}};
   }
 
-  /// Predicted ratings for "mse" are like predictions at the data's like threshold.
+  /// Predicted ratings for "mse" are like predictions: "liked" when the predicted rating exceeds the
+  /// cut that classifies the training rows best (learned at fit; E[r] >= 4 is not the Bayes rule
+  /// when the model shrinks its predictions towards the mean).
   std::optional<double> decision_threshold() const override {
-    if (options().loss == "mse" && fitted()) return data().like_threshold();
+    if (options().loss == "mse" && fitted()) return threshold_;
     return std::nullopt;
   }
   /// The factor module (for inspection).
@@ -81,7 +84,14 @@ class MatrixFactorization : public Recommender {
     net_ = std::make_unique<FactorModel>(train.num_users(), train.num_items(), o.factors, gen);
     mu_ = o.loss == "mse" ? train.mean_rating() : 0.0;
     const std::unique_ptr<optim::Optimizer> optimizer = optimizer_for(o)(net_->parameters());
-    return o.loss == "mse" ? fit_mse(train, o, *optimizer, gen) : fit_bpr(train, o, *optimizer, gen);
+    History h = o.loss == "mse" ? fit_mse(train, o, *optimizer, gen) : fit_bpr(train, o, *optimizer, gen);
+    threshold_ = train.like_threshold();
+    if (o.loss == "mse") {
+      std::vector<int> liked(static_cast<std::size_t>(train.size()));
+      for (std::size_t r = 0; r < liked.size(); ++r) liked[r] = train.liked(train[static_cast<std::int64_t>(r)]);
+      threshold_ = metrics::best_accuracy_threshold(liked, predict_rows(train));
+    }
+    return h;
   }
 
   void score_items(std::int64_t user, std::span<const std::int64_t> items, std::span<double> out) const override {
@@ -122,17 +132,26 @@ class MatrixFactorization : public Recommender {
     }
   }
 
+  json::Value state_json() const override {
+    json::Value v = json::Value::object();
+    v["threshold"] = threshold_;
+    return v;
+  }
   NamedTensors state_tensors() const override {
     NamedTensors t = net_->named_parameters();
     t.emplace_back("global_mean", from_vector(std::vector<double>{mu_}));
     return t;
   }
-  void restore(const Dataset& train, const FitOptions& o, const json::Value&, const NamedTensors& tensors) override {
+  void restore(const Dataset& train, const FitOptions& o, const json::Value& state, const NamedTensors& tensors) override {
+    // Files from before the learned cut hold none: they used the data's like threshold.
+    const json::Value* cut = state.is_object() ? state.find("threshold") : nullptr;
+    const double threshold = cut ? cut->as_double() : train.like_threshold();
     Generator gen(o.seed);
     auto net = std::make_unique<FactorModel>(train.num_users(), train.num_items(), o.factors, gen);
     load_parameters(net->named_parameters(), tensors);
     mu_ = find_tensor(tensors, "global_mean").item<double>();
     net_ = std::move(net);
+    threshold_ = threshold;
   }
 
  private:
@@ -249,6 +268,7 @@ class MatrixFactorization : public Recommender {
 
   std::unique_ptr<FactorModel> net_;
   double mu_ = 0;
+  double threshold_ = 4;
 };
 
 }  // namespace recsys::rec

@@ -10,6 +10,7 @@
 
 #include "recsys/core/factory.hpp"
 #include "recsys/data/text.hpp"
+#include "recsys/metrics/classification.hpp"
 #include "recsys/rec/training.hpp"
 
 namespace recsys::rec {
@@ -257,23 +258,9 @@ class SequenceRanker : public Recommender {
     const std::int64_t per = 1 + o.negatives;
     const Tensor x = s.x.slice(0, 0, s.x.size(0), per);  // each interaction's own sample, without its negatives
     const std::vector<double> p = model_->predict(x, {.batch_size = 512}).to_vector<double>();
-    std::vector<std::pair<double, float>> scored(p.size());
-    for (std::size_t k = 0; k < p.size(); ++k) scored[k] = {p[k], s.y.data<float>()[k * static_cast<std::size_t>(per)]};
-    std::sort(scored.begin(), scored.end());
-    // Cutting just below scored[k] predicts rows k.. as liked; sweep k, keep the best accuracy.
-    double positives = 0;
-    for (const auto& [score, label] : scored) positives += label;
-    double correct = positives, best = positives;  // k = 0: everything predicted liked
-    double cut = scored.front().first - 1e-6;
-    for (std::size_t k = 1; k <= scored.size(); ++k) {
-      correct += scored[k - 1].second > 0.5f ? -1.0 : 1.0;
-      if (k < scored.size() && scored[k].first == scored[k - 1].first) continue;  // cut only between distinct scores
-      if (correct > best) {
-        best = correct;
-        cut = k < scored.size() ? 0.5 * (scored[k - 1].first + scored[k].first) : scored.back().first;
-      }
-    }
-    return cut;
+    std::vector<int> labels(p.size());
+    for (std::size_t k = 0; k < p.size(); ++k) labels[k] = s.y.data<float>()[k * static_cast<std::size_t>(per)] > 0.5f;
+    return metrics::best_accuracy_threshold(labels, p);
   }
 
   static std::int64_t sample_unseen(const std::vector<std::int64_t>& seen, std::int64_t n_items, Generator& gen) {
