@@ -7,6 +7,8 @@
 
 #include "recsys/rec/interface.hpp"
 #include "recsys/rec/content_based.hpp"
+#include "recsys/rec/ease.hpp"
+#include "recsys/rec/item_knn.hpp"
 #include "recsys/rec/matrix_factorization.hpp"
 #include "recsys/rec/popularity.hpp"
 #include "recsys/rec/review_classifier.hpp"
@@ -16,7 +18,7 @@ namespace recsys::rec {
 
 /// The kinds make_recommender accepts.
 inline const std::vector<std::string>& recommender_kinds() {
-  static const std::vector<std::string> kinds{"review", "sequence", "mf", "content", "popularity"};
+  static const std::vector<std::string> kinds{"review", "sequence", "mf", "content", "popularity", "ease", "itemknn"};
   return kinds;
 }
 
@@ -39,6 +41,15 @@ inline FitOptions default_options(const std::string& kind) {
     o.pool_size = 1;      // one item per step: see SequenceRanker
     return o;
   }
+  if (kind == "ease") {
+    o.lambda = 500;
+    return o;
+  }
+  if (kind == "itemknn") {
+    o.neighbours = 50;
+    o.shrinkage = 0;
+    return o;
+  }
   if (kind == "mf") {
     o.epochs = 20;
     o.batch_size = 1024;
@@ -56,6 +67,8 @@ inline std::unique_ptr<Recommender> make_recommender(const std::string& kind, co
   if (kind == "content") return std::make_unique<ContentBased>(options);
   if (kind == "sequence") return std::make_unique<SequenceRanker>(options);
   if (kind == "review") return std::make_unique<ReviewClassifier>(options);
+  if (kind == "ease") return std::make_unique<Ease>(options);
+  if (kind == "itemknn") return std::make_unique<ItemKnn>(options);
   RECSYS_FAIL("make_recommender: unknown model '", kind, "' (expected one of ", detail::kinds_list(), ")");
 }
 /// make_recommender with default_options(kind).
