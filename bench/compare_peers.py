@@ -31,6 +31,21 @@ def _threads_from_argv(argv: list[str]) -> int:
     return 2
 
 
+def _into_venv() -> None:
+    """scripts/peers-setup.sh installs the peers into build/peers-venv (PEERS_VENV=DIR elsewhere): run there when
+    it exists, so this works as `python3 bench/compare_peers.py`. PEERS_VENV=none: stay in this interpreter."""
+    want = os.environ.get("PEERS_VENV", "")
+    if want == "none":
+        return
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    venv = os.path.abspath(want or os.path.join(root, "build", "peers-venv"))
+    py = os.path.join(venv, "bin", "python")
+    if os.path.isfile(py) and os.path.realpath(sys.prefix) != os.path.realpath(venv):
+        print(f"compare_peers: running in {venv}", file=sys.stderr, flush=True)
+        os.execv(py, [py, os.path.abspath(__file__), *sys.argv[1:]])
+
+
+_into_venv()
 THREADS = _threads_from_argv(sys.argv[1:])
 for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS",
              "VECLIB_MAXIMUM_THREADS"):
@@ -344,8 +359,8 @@ def itemknn_fit(d: FitData, p: dict) -> tuple[np.ndarray, float]:
 
 def ease_grid(n: int) -> list[dict]:
     if n == 6:
-        return [{"lambda": v} for v in (100.0, 200.0, 500.0, 1000.0, 2000.0, 5000.0)]
-    return [{"lambda": v} for v in log_grid(100, 5000, n)]
+        return [{"lambda": v} for v in (50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0)]
+    return [{"lambda": v} for v in log_grid(20, 5000, n)]
 
 
 def ease_fit(d: FitData, p: dict) -> tuple[np.ndarray, float]:
@@ -520,7 +535,7 @@ def svdpp_fit(d: FitData, p: dict) -> tuple[np.ndarray, float]:
 
 # RecBole SASRec / GRU4Rec ----------------------------------------------------------------------------------------------
 
-SEQ = {"max_len": 50, "epochs": {"sasrec": 60, "gru4rec": 60}, "batch": 64, "train": "allpos", "grid": None}
+SEQ = {"max_len": 50, "epochs": {"sasrec": 15, "gru4rec": 15}, "batch": 64, "train": "allpos", "grid": None}
 
 
 def seq_grid(n: int) -> list[dict]:
@@ -869,7 +884,8 @@ def main() -> int:
     ap.add_argument("--sampled", action="store_true", help="expect a sampled protocol: the C++ scorer ranks "
                                                            "candidates.csv (the run must have it)")
     ap.add_argument("--grid-size", type=int, help="override tuning.json's grid_size")
-    ap.add_argument("--seq-epochs", type=int, help="epochs of SASRec and GRU4Rec (default 60 each, allpos)")
+    ap.add_argument("--seq-epochs", type=int, help="epochs of SASRec and GRU4Rec (default 15 with allpos, about 9 s "
+                                                          "each on 2 cores; 2 with --seq-train recbole)")
     ap.add_argument("--seq-grid", type=int, help="cap the SASRec/GRU4Rec grid below grid_size (CPU time)")
     ap.add_argument("--seq-train", choices=["allpos", "recbole"], default="allpos",
                     help="SASRec/GRU4Rec training loop (see seq_fit); recbole = RecBole's Trainer, ~50x slower")
@@ -894,6 +910,12 @@ def main() -> int:
         raise SystemExit(f"--sampled: {a.runs[0]} has no candidates.csv (train it with --eval-negatives N)")
     if a.grid_size:
         split.grid_size = a.grid_size
+    others = {}
+    for r in a.runs[1:]:
+        if (r / "tuning.json").is_file():
+            g = json.loads((r / "tuning.json").read_text()).get("grid_size")
+            if g is not None and int(g) != split.grid_size:
+                others[str(r)] = int(g)
     if a.seq_epochs:
         SEQ["epochs"] = {"sasrec": a.seq_epochs, "gru4rec": a.seq_epochs}
     SEQ["grid"], SEQ["train"] = a.seq_grid, a.seq_train
@@ -913,6 +935,9 @@ def main() -> int:
                         if SEQ["train"] == "allpos" else " (RecBole's Trainer; epochs capped for CPU time)")
                      + (f"; grid cut to {n_seq} of {split.grid_size} points for CPU time"
                         if n_seq < split.grid_size else ""))
+    if others:
+        notes.append(f"grid size {split.grid_size} from the first run ({a.runs[0]}); the other runs tuned over "
+                     + ", ".join(f"{g} ({r})" for r, g in others.items()))
     if split.validation is None:
         notes.append("the run has no validation/ (train it with --tune): every peer ran its default setting")
 

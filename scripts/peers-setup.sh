@@ -2,10 +2,21 @@
 # scripts/peers-setup.sh — pip-installs the Python peers bench/compare_peers.py runs beside recsys (numpy, scipy,
 # implicit, scikit-surprise, LightFM, torch, RecBole; pinned in bench/requirements-peers.txt). Benchmark only: the
 # library and its CLI need none of it. Each peer installs on its own: one that fails is reported and the harness
-# skips it (saying why). Safe to re-run. PYTHON=... picks the interpreter (default python3).
+# skips it (saying why). Safe to re-run. Installs into the virtual environment build/peers-venv (made with
+# ${PYTHON:-python3} -m venv; compare_peers.py runs itself there when it exists), so the pins (numpy < 2,
+# pandas 2.2) never touch the interpreter the other benchmarks use. PEERS_VENV=DIR: another place;
+# PEERS_VENV=none: into ${PYTHON:-python3} itself.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-py=${PYTHON:-python3}
+venv=${PEERS_VENV:-build/peers-venv}
+if [ "$venv" = none ]; then
+  py=${PYTHON:-python3}
+else
+  if [ ! -x "$venv/bin/python" ]; then
+    "${PYTHON:-python3}" -m venv "$venv" || { echo "peers-setup: cannot make the venv $venv (apt-get install python3-venv?)"; exit 1; }
+  fi
+  py=$venv/bin/python
+fi
 req=bench/requirements-peers.txt
 pin() { grep -E "^$1==" "$req" | head -1; }
 pipi() { "$py" -m pip install --disable-pip-version-check -q "$@"; }
