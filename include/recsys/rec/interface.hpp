@@ -55,6 +55,8 @@ struct FitOptions {
   double l2 = 0.05;          ///< L2 penalty on the factors and biases of each batch's users and items
   std::string loss = "mse";  ///< "mse" (predict ratings) or "bpr" (rank liked items above sampled unseen ones)
 
+  double dropout = 0.2;  ///< nextitem: dropout on the item vectors and the encoder's output while training
+
   // ease, itemknn
   double lambda = 500;           ///< ease: the L2 weight λ on the item-item weights (Steck 2019)
   std::int64_t neighbours = 50;  ///< itemknn: most similar items kept per item
@@ -84,6 +86,7 @@ struct FitOptions {
     v["factors"] = factors;
     v["l2"] = l2;
     v["loss"] = loss;
+    v["dropout"] = dropout;
     v["lambda"] = lambda;
     v["neighbours"] = neighbours;
     v["shrinkage"] = shrinkage;
@@ -125,6 +128,7 @@ struct FitOptions {
     num("factors", o.factors);
     num("l2", o.l2);
     str("loss", o.loss);
+    num("dropout", o.dropout);
     num("lambda", o.lambda);
     num("neighbours", o.neighbours);
     num("shrinkage", o.shrinkage);

@@ -1,4 +1,4 @@
-// recsys/rec/recommender.hpp — the recommenders in one include: the Recommender interface, the five models, make_recommender / load_recommender and each model's default options.
+// recsys/rec/recommender.hpp — the recommenders in one include: the Recommender interface, every model, make_recommender / load_recommender and each model's default options.
 #pragma once
 
 #include <memory>
@@ -10,6 +10,7 @@
 #include "recsys/rec/ease.hpp"
 #include "recsys/rec/item_knn.hpp"
 #include "recsys/rec/matrix_factorization.hpp"
+#include "recsys/rec/next_item.hpp"
 #include "recsys/rec/popularity.hpp"
 #include "recsys/rec/review_classifier.hpp"
 #include "recsys/rec/sequence_ranker.hpp"
@@ -18,7 +19,7 @@ namespace recsys::rec {
 
 /// The kinds make_recommender accepts.
 inline const std::vector<std::string>& recommender_kinds() {
-  static const std::vector<std::string> kinds{"review", "sequence", "mf", "content", "popularity", "ease", "itemknn"};
+  static const std::vector<std::string> kinds{"review", "sequence", "mf", "content", "popularity", "ease", "itemknn", "nextitem"};
   return kinds;
 }
 
@@ -39,6 +40,16 @@ inline FitOptions default_options(const std::string& kind) {
   if (kind == "sequence") {
     o.vocab_size = 5000;  // ids for the few thousand most-rated items, not only the top thousand
     o.pool_size = 1;      // one item per step: see SequenceRanker
+    return o;
+  }
+  if (kind == "nextitem") {
+    o.epochs = 20;
+    o.batch_size = 64;            // windows of `history` items: about 3,000 targets per step
+    o.embedding_dim = o.filters = 64;
+    o.lstm_units = 128;
+    o.history = 50;               // the window length, as SASRec's max length
+    o.item_tokens = 4;            // id and the first genres
+    o.vocab_size = 30000;         // an id for every item of a MovieLens-sized catalogue
     return o;
   }
   if (kind == "ease") {
@@ -69,6 +80,7 @@ inline std::unique_ptr<Recommender> make_recommender(const std::string& kind, co
   if (kind == "review") return std::make_unique<ReviewClassifier>(options);
   if (kind == "ease") return std::make_unique<Ease>(options);
   if (kind == "itemknn") return std::make_unique<ItemKnn>(options);
+  if (kind == "nextitem") return std::make_unique<NextItemRanker>(options);
   RECSYS_FAIL("make_recommender: unknown model '", kind, "' (expected one of ", detail::kinds_list(), ")");
 }
 /// make_recommender with default_options(kind).

@@ -11,17 +11,14 @@
 #include "recsys/core/factory.hpp"
 #include "recsys/data/text.hpp"
 #include "recsys/metrics/classification.hpp"
+#include "recsys/rec/item_tokens.hpp"
 #include "recsys/rec/training.hpp"
 
 namespace recsys::rec {
 
 /// The reference architecture (Embedding → Conv1D → MaxPool1D → LSTM → Dense sigmoid) used to rank.
 ///
-/// Tokens. Each item is item_tokens feature tokens, in this order: its own id ("i:<id>"), genres
-/// ("g:"), director ("d:"), actors ("a:"), title words ("w:"), cut to item_tokens and zero-padded
-/// at the end. The vocabulary keeps the vocab_size - 2 tokens most frequent over the training
-/// interactions (id 0 pads, 1 stands for any rarer token), so ids of popular items and common
-/// features get their own embeddings and the long tail shares one.
+/// Tokens. Each item is item_tokens feature tokens over a vocab_size vocabulary (rec/item_tokens.hpp).
 ///
 /// Input. For user u and candidate item c: the tokens of the (at most `history`) items u liked most
 /// recently, oldest to newest, then the tokens of c; zero-padded at the front to (1 + history) ×
@@ -50,12 +47,9 @@ class SequenceRanker : public Recommender {
   std::optional<double> decision_threshold() const override { return threshold_; }
 
   /// The feature-token vocabulary.
-  const data::Vocabulary& vocabulary() const { return vocab_; }
+  const data::Vocabulary& vocabulary() const { return tokens_.vocabulary(); }
   /// Item i's token ids (item_tokens of them, 0-padded).
-  std::span<const std::int32_t> item_token_ids(std::int64_t i) const {
-    const auto k = static_cast<std::size_t>(options().item_tokens);
-    return std::span<const std::int32_t>(item_ids_).subspan(static_cast<std::size_t>(i) * k, k);
-  }
+  std::span<const std::int32_t> item_token_ids(std::int64_t i) const { return tokens_.of(i); }
   /// The items whose tokens follow a candidate in user u's input at prediction time, oldest first.
   const std::vector<std::int64_t>& history_of(std::int64_t u) const { return history_[static_cast<std::size_t>(u)]; }
   /// Input length: (1 + history) × item_tokens.
@@ -83,12 +77,11 @@ class SequenceRanker : public Recommender {
  protected:
   History fit_model(const Dataset& train, const FitOptions& o) override {
     check(o);
-    build_vocabulary(train, o);
-    build_item_tokens(train, o);
+    tokens_ = ItemTokens::fit(train, o.item_tokens, o.vocab_size);
     build_histories(train, o);
     const Samples s = build_samples(train, o);
     model_ = std::make_unique<train::Model<ReferenceNet>>(
-        make_reference_network(vocab_.size(), o, o.seed, o.item_tokens, o.item_tokens));
+        make_reference_network(tokens_.vocab_size(), o, o.seed, o.item_tokens, o.item_tokens));
     model_->compile(optimizer_for(o), train::Loss::binary_crossentropy, {train::Metric::accuracy});
     History h = model_->fit(s.x, s.y, {.epochs = o.epochs, .batch_size = o.batch_size, .shuffle = true, .seed = o.seed,
                                        .validation_split = o.validation_split, .verbose = o.verbose, .out = o.out});
@@ -108,26 +101,19 @@ class SequenceRanker : public Recommender {
 
   NamedTensors state_tensors() const override { return model_->named_parameters(); }
   json::Value state_json() const override {
-    json::Value words = json::Value::array();
-    for (std::int64_t i = 2; i < vocab_.size(); ++i) words.push_back(vocab_.word(i));
     json::Value v = json::Value::object();
     v["threshold"] = threshold_;
-    v["vocabulary"] = std::move(words);
+    v["vocabulary"] = tokens_.to_json();
     return v;
   }
   void restore(const Dataset& train, const FitOptions& o, const json::Value& state,
                const NamedTensors& tensors) override {
     check(o);
     RECSYS_CHECK(state.is_object() && state.contains("vocabulary"), "sequence.load: model.json has no vocabulary");
-    std::vector<std::string> words;
-    for (const json::Value& w : state.at("vocabulary").as_array()) words.push_back(w.as_string());
-    vocab_ = data::Vocabulary::fit(words, token_splitter(), {.oov = true});  // each word once: ids in list order
-    RECSYS_CHECK(vocab_.size() == static_cast<std::int64_t>(words.size()) + 2, "sequence.load: the vocabulary has ",
-                 "repeated or empty tokens");
-    build_item_tokens(train, o);
+    tokens_ = ItemTokens::from_json(state.at("vocabulary"), train, o.item_tokens, "sequence.load");
     build_histories(train, o);
     model_ = std::make_unique<train::Model<ReferenceNet>>(
-        make_reference_network(vocab_.size(), o, o.seed, o.item_tokens, o.item_tokens));
+        make_reference_network(tokens_.vocab_size(), o, o.seed, o.item_tokens, o.item_tokens));
     load_parameters(model_->named_parameters(), tensors);
     threshold_ = state.contains("threshold") ? state.at("threshold").as_double() : 0.5;
   }
@@ -140,52 +126,6 @@ class SequenceRanker : public Recommender {
     RECSYS_CHECK(o.vocab_size >= 3, "sequence.fit: vocab_size must be at least 3 (padding, rare, one token), got ",
                  o.vocab_size);
     check_network_options("sequence.fit", o, (1 + o.history) * o.item_tokens, o.item_tokens, o.item_tokens);
-  }
-
-  /// Tokens are whole words separated by spaces ("g:Sci-Fi", "a:Ana_Silva"), case kept.
-  static data::Tokenizer token_splitter() {
-    data::TokenizerOptions t;
-    t.filters = "";
-    t.lowercase = false;
-    return data::Tokenizer(t);
-  }
-  static std::string no_spaces(std::string s) {
-    std::replace(s.begin(), s.end(), ' ', '_');
-    return s;
-  }
-  /// Item i's feature tokens as text, in the documented order, at most k of them.
-  static std::vector<std::string> item_features(const Item& it, std::int64_t k) {
-    std::vector<std::string> t{"i:" + no_spaces(it.id)};
-    for (const std::string& g : it.genres) t.push_back("g:" + no_spaces(g));
-    if (!it.director.empty()) t.push_back("d:" + no_spaces(it.director));
-    for (const std::string& a : it.actors) t.push_back("a:" + no_spaces(a));
-    for (const std::string& w : data::Tokenizer().tokenize(it.title)) t.push_back("w:" + w);
-    if (static_cast<std::int64_t>(t.size()) > k) t.resize(static_cast<std::size_t>(k));
-    return t;
-  }
-
-  void build_vocabulary(const Dataset& train, const FitOptions& o) {
-    std::vector<std::string> item_text(static_cast<std::size_t>(train.num_items()));
-    for (std::int64_t i = 0; i < train.num_items(); ++i) {
-      std::string s;
-      for (const std::string& t : item_features(train.item(i), o.item_tokens)) s += (s.empty() ? "" : " ") + t;
-      item_text[static_cast<std::size_t>(i)] = std::move(s);
-    }
-    // One document per training interaction: a token's count is how often the network will see it.
-    std::vector<std::string> docs;
-    docs.reserve(static_cast<std::size_t>(train.size()));
-    for (const Interaction& r : train.interactions()) docs.push_back(item_text[static_cast<std::size_t>(r.item)]);
-    vocab_ = data::Vocabulary::fit(docs, token_splitter(), {.max_features = o.vocab_size - 2, .oov = true});
-  }
-
-  void build_item_tokens(const Dataset& train, const FitOptions& o) {
-    const auto k = static_cast<std::size_t>(o.item_tokens);
-    item_ids_.assign(static_cast<std::size_t>(train.num_items()) * k, 0);
-    for (std::int64_t i = 0; i < train.num_items(); ++i) {
-      const std::vector<std::string> t = item_features(train.item(i), o.item_tokens);
-      for (std::size_t n = 0; n < t.size(); ++n)
-        item_ids_[static_cast<std::size_t>(i) * k + n] = static_cast<std::int32_t>(vocab_.index(t[n]));
-    }
   }
 
   /// Each user's latest `history` liked items in the training data, oldest first.
@@ -207,8 +147,8 @@ class SequenceRanker : public Recommender {
     const std::int64_t len = (1 + cap) * k;
     std::int32_t* at = row;
     const auto put = [&](std::int64_t item) {
-      const std::int32_t* src = item_ids_.data() + item * k;
-      at = std::copy(src, src + k, at);
+      const std::span<const std::int32_t> src = tokens_.of(item);
+      at = std::copy(src.begin(), src.end(), at);
     };
     std::fill(row, row + len, 0);
     at = row + (cap - used) * k;  // front padding for a short history
@@ -272,8 +212,7 @@ class SequenceRanker : public Recommender {
     }
   }
 
-  data::Vocabulary vocab_;
-  std::vector<std::int32_t> item_ids_;
+  ItemTokens tokens_;
   std::vector<std::vector<std::int64_t>> history_;
   double threshold_ = 0.5;
   std::unique_ptr<train::Model<ReferenceNet>> model_;
