@@ -1,11 +1,13 @@
-// recsys/cpu/loss.hpp — elementwise loss terms and their gradients, and the gather/scatter of negative log-likelihood.
+// recsys/cpu/loss.hpp — elementwise loss terms and their gradients, the gather/scatter of negative log-likelihood, and fused softmax cross-entropy.
 #pragma once
 
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 
 #include "recsys/core/config.hpp"
 #include "recsys/core/parallel.hpp"
+#include "recsys/cpu/lstm_math.hpp"
 
 namespace recsys {
 
@@ -76,6 +78,48 @@ template <class T, class I>
 void nll_backward(const T* g, const I* target, T* glogp, std::int64_t rows, std::int64_t classes) {
   for (std::int64_t i = 0; i < rows * classes; ++i) glogp[i] = T(0);
   for (std::int64_t r = 0; r < rows; ++r) glogp[r * classes + static_cast<std::int64_t>(target[r])] = -g[r];
+}
+
+/// Softmax cross-entropy of logits (rows, classes) against class targets, fused: per row the
+/// log-sum-exp (kept for the backward) and loss[r] = lse[r] - x[r, target[r]]. One pass less over
+/// the logits than log_softmax + nll, and no (rows, classes) log-probabilities: for a full softmax
+/// over a catalogue those are the largest tensors of a training step. One thread per row.
+template <class T, class I>
+void cross_entropy(const T* x, const I* target, T* loss, T* lse, std::int64_t rows, std::int64_t classes) {
+#pragma omp parallel for schedule(static) if (rows * classes >= kParallelGrain)
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const T* xr = x + r * classes;
+    T m = xr[0];
+    for (std::int64_t c = 1; c < classes; ++c) m = xr[c] > m ? xr[c] : m;
+    T total = 0;
+    if constexpr (std::is_same_v<T, float>) {
+#pragma omp simd reduction(+ : total)
+      for (std::int64_t c = 0; c < classes; ++c) total += vmath::exp(xr[c] - m);
+    } else {
+      for (std::int64_t c = 0; c < classes; ++c) total += std::exp(xr[c] - m);
+    }
+    lse[r] = m + std::log(total);
+    loss[r] = lse[r] - xr[static_cast<std::int64_t>(target[r])];
+  }
+}
+
+/// gx[r, c] = g[r] · (softmax(x)[r, c] - [c == target[r]]), from the saved log-sum-exp.
+template <class T, class I>
+void cross_entropy_backward(const T* x, const I* target, const T* lse, const T* g, T* gx, std::int64_t rows,
+                            std::int64_t classes) {
+#pragma omp parallel for schedule(static) if (rows * classes >= kParallelGrain)
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const T* xr = x + r * classes;
+    T* gr = gx + r * classes;
+    const T shift = lse[r], scale = g[r];
+    if constexpr (std::is_same_v<T, float>) {
+#pragma omp simd
+      for (std::int64_t c = 0; c < classes; ++c) gr[c] = scale * vmath::exp(xr[c] - shift);
+    } else {
+      for (std::int64_t c = 0; c < classes; ++c) gr[c] = scale * std::exp(xr[c] - shift);
+    }
+    gr[static_cast<std::int64_t>(target[r])] -= scale;
+  }
 }
 
 }  // namespace cpu

@@ -31,6 +31,13 @@ template <class T, class I>
 inline KernelSlot<void(const T*, const I*, T*, std::int64_t, std::int64_t)> nll_backward_slot{
     "nll_backward", &cpu::nll_backward<T, I>};
 
+template <class T, class I>
+inline KernelSlot<void(const T*, const I*, T*, T*, std::int64_t, std::int64_t)> cross_entropy_slot{
+    "cross_entropy", &cpu::cross_entropy<T, I>};  // CUDA: composed from log_softmax + nll (see cross_entropy)
+template <class T, class I>
+inline KernelSlot<void(const T*, const I*, const T*, const T*, T*, std::int64_t, std::int64_t)>
+    cross_entropy_backward_slot{"cross_entropy_backward", &cpu::cross_entropy_backward<T, I>};
+
 namespace detail {
 
 inline Tensor reduce_loss(const Tensor& elementwise, Reduction reduction) {
@@ -132,10 +139,49 @@ inline Tensor nll_loss(const Tensor& log_probs, const Tensor& target, Reduction 
   return detail::reduce_loss(out, reduction);
 }
 
-/// Cross-entropy of logits (N, C) against integer class targets (N): log_softmax then NLL.
+/// Cross-entropy of logits (N, C) against integer class targets (N), as PyTorch's cross_entropy.
+/// On the CPU one fused kernel (log-sum-exp per row; the backward is softmax minus the one-hot);
+/// on other devices log_softmax then NLL.
 inline Tensor cross_entropy(const Tensor& logits, const Tensor& target, Reduction reduction = Reduction::mean) {
-  detail::check_dim("cross_entropy", "logits", logits, 2, "(N, C)");
-  return nll_loss(log_softmax(logits, 1), target, reduction);
+  constexpr const char* name = "cross_entropy";
+  detail::check_dim(name, "logits", logits, 2, "(N, C)");
+  if (!logits.device().is_cpu()) return nll_loss(log_softmax(logits, 1), target, reduction);
+  detail::check_floating(name, "logits", logits);
+  detail::check_dim(name, "target", target, 1, "(N)");
+  detail::check_same(name, {{"logits", &logits}, {"target", &target}}, false);
+  const std::int64_t rows = logits.size(0), classes = logits.size(1);
+  RECSYS_CHECK(target.size(0) == rows, name, ": logits has ", rows, " rows but target has ", target.size(0),
+               " entries");
+  const Tensor t = target.contiguous();
+  const std::vector<std::int64_t> ids = t.to_vector<std::int64_t>();
+  for (std::size_t r = 0; r < ids.size(); ++r)
+    RECSYS_CHECK(ids[r] >= 0 && ids[r] < classes, name, ": target[", r, "] = ", ids[r],
+                 " is not a class index in [0, ", classes, ")");
+  const Tensor x = logits.contiguous();
+  Tensor out = Tensor::empty({rows}, {logits.dtype(), logits.device()});
+  Tensor lse = Tensor::empty({rows}, {logits.dtype(), logits.device()});
+  visit_floating(logits.dtype(), name, [&]<class T>() {
+    visit_integer(t.dtype(), name, [&]<class I>() {
+      cross_entropy_slot<T, I>(x.device(), x.data<T>(), t.data<I>(), out.data<T>(), lse.data<T>(), rows, classes);
+    });
+  });
+  if (autograd::should_record(logits)) {
+    const autograd::SavedTensor saved_x(x), saved_lse(lse);
+    autograd::record(name, {logits}, {out}, [=](const autograd::TensorList& g) -> autograd::TensorList {
+      const Tensor& xs = saved_x.get(name);
+      const Tensor& ls = saved_lse.get(name);
+      const Tensor gc = g[0].contiguous();
+      Tensor gx = Tensor::empty({rows, classes}, {gc.dtype(), gc.device()});
+      visit_floating(gc.dtype(), name, [&]<class T>() {
+        visit_integer(t.dtype(), name, [&]<class I>() {
+          cross_entropy_backward_slot<T, I>(gc.device(), xs.data<T>(), t.data<I>(), ls.data<T>(), gc.data<T>(),
+                                            gx.data<T>(), rows, classes);
+        });
+      });
+      return {gx};
+    });
+  }
+  return detail::reduce_loss(out, reduction);
 }
 
 }  // namespace recsys
