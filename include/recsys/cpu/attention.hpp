@@ -12,6 +12,7 @@
 #include "recsys/cpu/cpu_features.hpp"
 #include "recsys/cpu/gemm.hpp"
 #include "recsys/cpu/lstm_math.hpp"
+#include "recsys/cpu/philox_fill.hpp"
 
 namespace recsys::cpu {
 
@@ -291,19 +292,21 @@ RowKernels<T> row_kernels() {
 }
 
 /// mask (rows × ncols) = keep ? 1 / (1 - dropout) : 0 for the block's weights (see AttentionArgs).
+/// The block's rows are consecutive in the flat (b, h, i, j) numbering, so their random words are one
+/// run, drawn by the vectorized philox_fill into `words` (rows · tk + 8 values).
 template <class T>
 inline void dropout_block(const AttentionArgs<T>& a, std::int64_t b, std::int64_t h, std::int64_t i0,
-                          std::int64_t rows, std::int64_t ncols, T* mask) {
+                          std::int64_t rows, std::int64_t ncols, std::uint32_t* words, T* mask) {
+  const auto base = static_cast<std::uint64_t>(((b * a.heads + h) * a.tq + i0) * a.tk);
+  const std::uint64_t skip = base % 4;  // words of the first Philox block that belong to earlier rows
+  philox_fill(a.seed, a.first_block + base / 4, static_cast<std::int64_t>((skip + rows * a.tk + 3) / 4), words);
   const T scale = static_cast<T>(1.0 / (1.0 - static_cast<double>(a.dropout)));
+  const float threshold = a.dropout;
   for (std::int64_t r = 0; r < rows; ++r) {
+    const std::uint32_t* w = words + skip + r * a.tk;
     T* row = mask + r * ncols;
-    std::uint64_t idx = static_cast<std::uint64_t>(((b * a.heads + h) * a.tq + i0 + r) * a.tk);
-    std::int64_t j = 0;
-    while (j < ncols) {  // one Philox block gives elements 4·blk .. 4·blk + 3
-      const Philox4 bits = philox_block(a.seed, a.first_block + idx / 4);
-      for (std::uint64_t w = idx % 4; w < 4 && j < ncols; ++w, ++j, ++idx)
-        row[j] = u32_to_unit_float(bits.v[w]) >= a.dropout ? scale : T(0);
-    }
+#pragma omp simd
+    for (std::int64_t j = 0; j < ncols; ++j) row[j] = u32_to_unit_float(w[j]) >= threshold ? scale : T(0);
   }
 }
 
@@ -311,13 +314,15 @@ inline void dropout_block(const AttentionArgs<T>& a, std::int64_t b, std::int64_
 template <class T>
 struct AttentionScratch {
   std::vector<T> s, ds, mask, bias, keep;
-  std::int64_t batch = -1;  // whose padding arrays bias/keep hold
+  std::vector<std::uint32_t> words;  // random words of one block's dropout mask
+  std::int64_t batch = -1;           // whose padding arrays bias/keep hold
   AttentionScratch(const AttentionArgs<T>& a, bool backward)
       : s(static_cast<std::size_t>(kAttentionBlockRows * a.tk)),
         ds(backward ? static_cast<std::size_t>(kAttentionBlockRows * a.tk) : 0),
         mask(a.dropout > 0 ? static_cast<std::size_t>(kAttentionBlockRows * a.tk) : 0),
         bias(a.key_padding != nullptr ? static_cast<std::size_t>(a.tk) : 0),
-        keep(a.key_padding != nullptr ? static_cast<std::size_t>(a.tk) : 0) {}
+        keep(a.key_padding != nullptr ? static_cast<std::size_t>(a.tk) : 0),
+        words(a.dropout > 0 ? static_cast<std::size_t>(kAttentionBlockRows * a.tk + 8) : 0) {}
   void padding_for(const AttentionArgs<T>& a, std::int64_t b) {
     if (a.key_padding == nullptr || b == batch) return;
     padding_arrays(a.key_padding, b, a.tk, bias.data(), keep.data());
@@ -360,7 +365,7 @@ void attention_forward(const AttentionArgs<T>& a) {
       rk.softmax(s, rows, ncols, i0, a.causal, w.bias_or_null(), w.keep_or_null(), a.row_max + stat,
                  a.row_inv_sum + stat);
       if (a.dropout > 0) {
-        dropout_block(a, b, h, i0, rows, ncols, w.mask.data());
+        dropout_block(a, b, h, i0, rows, ncols, w.words.data(), w.mask.data());
         for (std::int64_t e = 0; e < rows * ncols; ++e) s[e] *= w.mask[static_cast<std::size_t>(e)];
       }
       // out[i0 : i0 + rows] (rows, dv) = P (rows, ncols) · V[0 : ncols] (ncols, dv); ncols = 0 writes zeros
@@ -404,7 +409,7 @@ void attention_backward(const AttentionArgs<T>& a) {
         scores(a, b, h, i0, rows, ncols, p);
         rk.probs(p, rows, ncols, i0, a.causal, w.bias_or_null(), w.keep_or_null(), a.row_max + stat,
                  a.row_inv_sum + stat);  // p: P (rows, ncols), before dropout
-        if (mask != nullptr) dropout_block(a, b, h, i0, rows, ncols, mask);
+        if (mask != nullptr) dropout_block(a, b, h, i0, rows, ncols, w.words.data(), mask);
         const T* dout = a.grad_out.at(b, h, i0);
         if (a.grad_v.data != nullptr) {
           // dV[0 : ncols] += Pdᵀ · dO, with Pd = P ∘ mask the weights the forward pass used
