@@ -15,6 +15,9 @@
 #include "recsys/ops/matmul.hpp"
 #include "recsys/ops/linear.hpp"
 #include "recsys/ops/softmax.hpp"
+#include "recsys/ops/layer_norm.hpp"
+#include "recsys/ops/gelu.hpp"
+#include "recsys/ops/attention.hpp"
 #include "recsys/ops/loss.hpp"
 #include "recsys/ops/embedding.hpp"
 #include "recsys/ops/conv1d.hpp"
@@ -32,6 +35,9 @@
 #include "recsys/nn/maxpool1d.hpp"
 #include "recsys/nn/lstm.hpp"
 #include "recsys/nn/dropout.hpp"
+#include "recsys/nn/layer_norm.hpp"
+#include "recsys/nn/attention.hpp"
+#include "recsys/nn/transformer.hpp"
 #include "recsys/nn/serialize.hpp"
 
 // optim: optimizers, clipping, schedules
