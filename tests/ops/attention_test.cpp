@@ -49,7 +49,7 @@ std::vector<double> naive_attention(const Tensor& q, const Tensor& k, const Tens
             if (!ok[static_cast<std::size_t>(j)]) continue;
             double w = std::exp(s[static_cast<std::size_t>(j)] - m) / total;
             if (p > 0) {
-              const auto idx = static_cast<std::uint64_t>(((b * H + h) * Tq + i) * Tk + j);
+              const auto idx = static_cast<std::uint64_t>(((b * H + h) * Tk + j) * Tq + i);  // key-major
               w *= philox_uniform<float>(seed, first_block, idx) >= static_cast<float>(p) ? 1.0 / (1.0 - p) : 0.0;
             }
             acc += w * v.at<double>({b, h, j, c});
