@@ -35,7 +35,7 @@ inline std::string defaults_text() {
     const rec::FitOptions o = rec::default_options(kind);
     if (!rec::make_recommender(kind, o)->capabilities().trains_in_epochs) {
       s += "fitted in one pass, no epochs";
-      if (kind == "ease") s += ", lambda " + fixed(o.lambda, 0);
+      if (kind == "ease") s += ", lambda " + fixed(o.lambda, 0) + ", recency " + fixed(o.recency, 2);
       if (kind == "itemknn") s += ", neighbours " + std::to_string(o.neighbours) + ", shrinkage " + fixed(o.shrinkage, 1);
       s += "\n";
       continue;
@@ -80,6 +80,8 @@ inline rec::FitOptions fit_options(const Args& args, const std::string& kind) {
   if (args.given("lambda")) o.lambda = args.number("lambda", 0, 1e12);
   if (args.given("neighbours")) o.neighbours = args.integer("neighbours", 1, 100000000);
   if (args.given("shrinkage")) o.shrinkage = args.number("shrinkage", 0, 1e12);
+  if (args.given("recency")) o.recency = args.number("recency", 1e-6, 1);
+  if (args.given("dropout")) o.dropout = args.number("dropout", 0, 0.99);
   o.threads = static_cast<int>(args.integer("threads", 0, 4096));
   o.verbose = args.flag("quiet") ? 0 : 1;
   return o;
@@ -135,6 +137,8 @@ inline const CommandSpec& train_spec() {
         {"lambda", "X", "ease: L2 weight on the item-item matrix", ""},
         {"neighbours", "N", "itemknn: most similar items kept per item", ""},
         {"shrinkage", "X", "itemknn: added to the cosine's denominator", ""},
+        {"recency", "X", "ease, itemknn: weight recency^k for a seen item k interactions old (1: all alike)", ""},
+        {"dropout", "X", "nextitem: dropout rate while training", ""},
         {"tune", "", "choose the model's settings on a validation split carved from the training rows (its grid: "
                      "tuning.json), then refit on all training rows", ""},
         {"quiet", "", "no progress bars", ""},

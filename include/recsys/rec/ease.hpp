@@ -12,6 +12,7 @@
 #include "recsys/cpu/cholesky.hpp"
 #include "recsys/cpu/gemm.hpp"
 #include "recsys/rec/interface.hpp"
+#include "recsys/rec/recency.hpp"
 
 namespace recsys::rec {
 
@@ -20,7 +21,9 @@ namespace recsys::rec {
 /// rating). The model is the item × item matrix B that minimises ‖X − X·B‖² + λ‖B‖² with a zero
 /// diagonal (an item may not explain itself), in closed form:
 ///   G = XᵀX + λI,  P = G⁻¹,  B_ij = −P_ij / P_jj (i ≠ j),  B_jj = 0,
-/// and score(u, i) = X_u · B_:i = Σ_{j seen by u} B_ji. λ = options.lambda.
+/// and score(u, i) = X_u · B_:i = Σ_{j seen by u} w_j B_ji with w_j = 1, λ = options.lambda. With
+/// options.recency < 1 the user's row is recency-weighted (rec/recency.hpp: the latest item weighs
+/// 1, the one before it recency, ...): B is fitted as usual, only the profile it is applied to changes.
 ///
 /// G is counted exactly from the sparse rows (or as a GEMM when X is dense enough to make that
 /// faster), then inverted in float32 through our blocked Cholesky (cpu/cholesky.hpp): ~n³/2
@@ -38,8 +41,7 @@ class Ease : public Recommender {
   std::string name() const override { return "ease"; }
   Capabilities capabilities() const override { return {.trains_in_epochs = false}; }
   std::vector<TuningAxis> tuning_grid() const override {
-    return {{"lambda", {json::Value(50), json::Value(100), json::Value(200), json::Value(500), json::Value(1000),
-                        json::Value(2000)}}};
+    return {{"lambda", {json::Value(100), json::Value(300), json::Value(1000)}}, {"recency", {1.0, 0.9, 0.8, 0.7}}};
   }
 
   /// B as a (num_items, num_items) float32 tensor: row j holds what having seen item j adds to
@@ -53,6 +55,7 @@ class Ease : public Recommender {
   History fit_model(const Dataset& train, const FitOptions& o) override {
     const std::int64_t n = train.num_items();
     RECSYS_CHECK(o.lambda > 0 && std::isfinite(o.lambda), "ease.fit: lambda must be positive, got ", o.lambda);
+    RECSYS_CHECK(o.recency > 0 && o.recency <= 1, "ease.fit: recency must be in (0, 1], got ", o.recency);
     RECSYS_CHECK(n <= kMaxItems, "ease.fit: ", n, " items is more than the ", kMaxItems,
                  " EASE accepts (B is items² float32 values: ",
                  static_cast<double>(n) * static_cast<double>(n) * 4 / 1e9, " GB)");
@@ -71,17 +74,20 @@ class Ease : public Recommender {
       row[i] = 0.0f;
     }
     b_ = g;
+    profiles_ = recency_profiles(train, o.recency, o.seed);
     return {};
   }
 
-  /// Σ_{j seen} B[j, i] for each requested i, in float, j ascending (as score_block's sparse path).
+  /// Σ_{j seen} w_j B[j, i] for each requested i, in float, j ascending (as score_block's sparse path).
   void score_items(std::int64_t user, std::span<const std::int64_t> items, std::span<double> out) const override {
     const std::int64_t n = b_.size(0);
     const float* b = b_.data<float>();
     std::vector<float> acc(items.size(), 0.0f);
-    for (std::int64_t j : seen_unchecked(user)) {
-      const float* row = b + j * n;
-      for (std::size_t k = 0; k < items.size(); ++k) acc[k] += row[items[k]];
+    const WeightedProfile& p = profiles_[static_cast<std::size_t>(user)];
+    for (std::size_t s = 0; s < p.items.size(); ++s) {
+      const float* row = b + p.items[s] * n;
+      const float w = p.weights[s];
+      for (std::size_t k = 0; k < items.size(); ++k) acc[k] += w * row[items[k]];
     }
     for (std::size_t k = 0; k < items.size(); ++k) out[k] = acc[k];
   }
@@ -94,7 +100,7 @@ class Ease : public Recommender {
     const float* b = b_.data<float>();
     const auto rows = static_cast<std::int64_t>(users.size());
     std::int64_t nnz = 0;
-    for (std::int64_t u : users) nnz += static_cast<std::int64_t>(seen_unchecked(u).size());
+    for (std::int64_t u : users) nnz += static_cast<std::int64_t>(profiles_[static_cast<std::size_t>(u)].items.size());
     if (rows < kMinGemmUsers || nnz * kGemmDensity < rows * n) {
       score_sparse(users, out);
       return;
@@ -103,8 +109,10 @@ class Ease : public Recommender {
     for (std::int64_t u0 = 0; u0 < rows; u0 += kUserChunk) {
       const std::int64_t m = std::min(kUserChunk, rows - u0);
       std::fill(x.begin(), x.begin() + m * n, 0.0f);
-      for (std::int64_t r = 0; r < m; ++r)
-        for (std::int64_t j : seen_unchecked(users[static_cast<std::size_t>(u0 + r)])) x[static_cast<std::size_t>(r * n + j)] = 1.0f;
+      for (std::int64_t r = 0; r < m; ++r) {
+        const WeightedProfile& p = profiles_[static_cast<std::size_t>(users[static_cast<std::size_t>(u0 + r)])];
+        for (std::size_t s = 0; s < p.items.size(); ++s) x[static_cast<std::size_t>(r * n + p.items[s])] = p.weights[s];
+      }
       GemmArgs<float> a;
       a.m = m, a.n = n, a.k = n;
       a.a = x.data(), a.lda = n;
@@ -117,11 +125,12 @@ class Ease : public Recommender {
 
   NamedTensors state_tensors() const override { return {{"B", b_}}; }
 
-  void restore(const Dataset& train, const FitOptions&, const json::Value&, const NamedTensors& tensors) override {
+  void restore(const Dataset& train, const FitOptions& o, const json::Value&, const NamedTensors& tensors) override {
     const Tensor b = find_tensor(tensors, "B");
     const std::int64_t n = train.num_items();
     RECSYS_CHECK(b.dtype() == DType::float32 && b.dim() == 2 && b.size(0) == n && b.size(1) == n,
                  "ease.load: B is ", b.dtype(), " ", b.shape(), ", expected float32 ", Shape{n, n});
+    profiles_ = recency_profiles(train, o.recency, o.seed);
     b_ = b.is_contiguous() ? b : b.contiguous();
   }
 
@@ -145,9 +154,11 @@ class Ease : public Recommender {
 #pragma omp for schedule(dynamic, 1)
       for (std::int64_t r = 0; r < rows; ++r) {
         std::fill(acc.begin(), acc.end(), 0.0f);
-        for (std::int64_t j : seen_unchecked(users[static_cast<std::size_t>(r)])) {
-          const float* row = b + j * n;
-          for (std::int64_t i = 0; i < n; ++i) acc[static_cast<std::size_t>(i)] += row[i];
+        const WeightedProfile& p = profiles_[static_cast<std::size_t>(users[static_cast<std::size_t>(r)])];
+        for (std::size_t s = 0; s < p.items.size(); ++s) {
+          const float* row = b + p.items[s] * n;
+          const float w = p.weights[s];
+          for (std::int64_t i = 0; i < n; ++i) acc[static_cast<std::size_t>(i)] += w * row[i];
         }
         std::copy(acc.begin(), acc.end(), out.begin() + r * n);
       }
@@ -196,6 +207,7 @@ class Ease : public Recommender {
   }
 
   Tensor b_;  // (items, items) float32
+  std::vector<WeightedProfile> profiles_;  // each user's items and their recency weights
 };
 
 }  // namespace recsys::rec

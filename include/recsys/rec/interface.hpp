@@ -61,6 +61,9 @@ struct FitOptions {
   double lambda = 500;           ///< ease: the L2 weight λ on the item-item weights (Steck 2019)
   std::int64_t neighbours = 50;  ///< itemknn: most similar items kept per item
   double shrinkage = 0;          ///< itemknn: added to the cosine's denominator (damps pairs with few co-raters)
+  /// ease, itemknn: a seen item weighs recency^(how many of the user's interactions came after it)
+  /// in the user's profile when scoring; 1 = every seen item alike (the classic models).
+  double recency = 1;
 
   /// Every saved field as JSON (model.json's "options").
   json::Value to_json() const {
@@ -90,6 +93,7 @@ struct FitOptions {
     v["lambda"] = lambda;
     v["neighbours"] = neighbours;
     v["shrinkage"] = shrinkage;
+    v["recency"] = recency;
     return v;
   }
   /// Reads the fields present in `v` over the defaults.
@@ -132,6 +136,7 @@ struct FitOptions {
     num("lambda", o.lambda);
     num("neighbours", o.neighbours);
     num("shrinkage", o.shrinkage);
+    num("recency", o.recency);
     return o;
   }
 };

@@ -12,6 +12,7 @@
 #include "recsys/core/factory.hpp"
 #include "recsys/data/vectorizer.hpp"
 #include "recsys/rec/interface.hpp"
+#include "recsys/rec/recency.hpp"
 
 namespace recsys::rec {
 
@@ -21,8 +22,9 @@ namespace recsys::rec {
 /// the cosine of the two binary columns, damped for pairs with few co-raters when shrinkage > 0.
 /// Each item keeps its options.neighbours most similar other items (ties: the lower item index),
 /// rows of a sparse matrix S (row j: j's neighbours), and
-///   score(u, i) = Σ_{j seen by u} S[j, i],
-/// the similarity-weighted votes of the user's items. Co-occurrence counts are computed per item
+///   score(u, i) = Σ_{j seen by u} w_j S[j, i],
+/// the similarity-weighted votes of the user's items, w_j = 1, or recency-weighted when
+/// options.recency < 1 (rec/recency.hpp). Co-occurrence counts are computed per item
 /// by walking its users' item lists into a dense counter (Σ_u |u|² steps in all), items spread over
 /// threads. Memory: items × neighbours entries.
 class ItemKnn : public Recommender {
@@ -32,7 +34,7 @@ class ItemKnn : public Recommender {
   Capabilities capabilities() const override { return {.trains_in_epochs = false}; }
   std::vector<TuningAxis> tuning_grid() const override {
     return {{"neighbours", {json::Value(20), json::Value(50), json::Value(100), json::Value(200)}},
-            {"shrinkage", {json::Value(0), json::Value(10)}}};
+            {"recency", {1.0, 0.9, 0.8}}};
   }
 
   /// S: row j holds item j's kept neighbours i (ascending) and sim(j, i).
@@ -46,6 +48,7 @@ class ItemKnn : public Recommender {
     RECSYS_CHECK(o.neighbours > 0, "itemknn.fit: neighbours must be positive, got ", o.neighbours);
     RECSYS_CHECK(o.shrinkage >= 0 && std::isfinite(o.shrinkage), "itemknn.fit: shrinkage must be >= 0, got ",
                  o.shrinkage);
+    RECSYS_CHECK(o.recency > 0 && o.recency <= 1, "itemknn.fit: recency must be in (0, 1], got ", o.recency);
     const std::int64_t n = train.num_items();
     std::vector<std::vector<std::int64_t>> users_of(static_cast<std::size_t>(n));
     for (std::int64_t u = 0; u < train.num_users(); ++u)
@@ -95,6 +98,7 @@ class ItemKnn : public Recommender {
       s.indptr.push_back(static_cast<std::int64_t>(s.indices.size()));
     }
     s_ = std::move(s);
+    profiles_ = recency_profiles(train, o.recency, o.seed);
     return {};
   }
 
@@ -117,7 +121,7 @@ class ItemKnn : public Recommender {
     return {{"indptr", from_vector(s_.indptr)}, {"indices", from_vector(s_.indices)}, {"values", from_vector(s_.data)}};
   }
 
-  void restore(const Dataset& train, const FitOptions&, const json::Value&, const NamedTensors& tensors) override {
+  void restore(const Dataset& train, const FitOptions& o, const json::Value&, const NamedTensors& tensors) override {
     const std::int64_t n = train.num_items();
     const Tensor indptr = find_tensor(tensors, "indptr"), indices = find_tensor(tensors, "indices"),
                  values = find_tensor(tensors, "values");
@@ -137,18 +141,24 @@ class ItemKnn : public Recommender {
     for (std::int64_t j : s.indices)
       RECSYS_CHECK(j >= 0 && j < n, "itemknn.load: neighbour index ", j, " is outside [0, ", n, ")");
     s_ = std::move(s);
+    profiles_ = recency_profiles(train, o.recency, o.seed);
   }
 
  private:
-  /// row[i] = Σ_{j seen by user} S[j, i] over all items (row holds num_items values).
+  /// row[i] = Σ_{j seen by user} w_j S[j, i] over all items (row holds num_items values).
   void accumulate(std::int64_t user, double* row) const {
     std::fill(row, row + s_.cols, 0.0);
-    for (std::int64_t j : seen_unchecked(user))
-      for (std::int64_t k = s_.indptr[static_cast<std::size_t>(j)]; k < s_.indptr[static_cast<std::size_t>(j) + 1]; ++k)
-        row[s_.indices[static_cast<std::size_t>(k)]] += s_.data[static_cast<std::size_t>(k)];
+    const WeightedProfile& p = profiles_[static_cast<std::size_t>(user)];
+    for (std::size_t s = 0; s < p.items.size(); ++s) {
+      const auto j = static_cast<std::size_t>(p.items[s]);
+      const double w = p.weights[s];
+      for (std::int64_t k = s_.indptr[j]; k < s_.indptr[j + 1]; ++k)
+        row[s_.indices[static_cast<std::size_t>(k)]] += w * s_.data[static_cast<std::size_t>(k)];
+    }
   }
 
   data::CsrMatrix s_;
+  std::vector<WeightedProfile> profiles_;  // each user's items and their recency weights
 };
 
 }  // namespace recsys::rec

@@ -13,8 +13,8 @@
 #include "recsys/nn/dropout.hpp"
 #include "recsys/ops/embedding.hpp"
 #include "recsys/ops/loss.hpp"
-#include "recsys/rec/holdout.hpp"
 #include "recsys/rec/item_tokens.hpp"
+#include "recsys/rec/recency.hpp"
 #include "recsys/rec/training.hpp"
 #include "recsys/train/progress.hpp"
 
@@ -155,15 +155,9 @@ class NextItemRanker : public Recommender {
 
   /// Each user's training items in time order, and the latest `history` of them for scoring.
   void build_sequences(const Dataset& train, const FitOptions& o) {
-    sequences_.assign(static_cast<std::size_t>(train.num_users()), {});
-    std::vector<std::vector<std::pair<std::pair<std::int64_t, std::uint64_t>, std::int64_t>>> keyed(sequences_.size());
-    for (const Interaction& r : train.interactions())
-      keyed[static_cast<std::size_t>(r.user)].push_back(
-          {{r.timestamp, detail::pair_key(o.seed, train.user_id(r.user), train.item(r.item).id)}, r.item});
+    sequences_ = time_ordered_items(train, o.seed);
     recent_.assign(sequences_.size(), {});
-    for (std::size_t u = 0; u < keyed.size(); ++u) {
-      std::sort(keyed[u].begin(), keyed[u].end());
-      for (const auto& k : keyed[u]) sequences_[u].push_back(k.second);
+    for (std::size_t u = 0; u < sequences_.size(); ++u) {
       const auto& s = sequences_[u];
       const std::size_t from = s.size() > static_cast<std::size_t>(o.history) ? s.size() - static_cast<std::size_t>(o.history) : 0;
       recent_[u].assign(s.begin() + static_cast<std::ptrdiff_t>(from), s.end());
