@@ -147,6 +147,16 @@ TEST_CASE("TransformerBlock: parameter names, residual shapes, ReLU option, drop
   check_close(mean(eval1, -1), std::vector<double>(14, 0.0), 0, 1e-5);
   nn::TransformerBlock relu_block(16, 4, 32, 0.0, {.activation = nn::FeedForwardActivation::relu});
   CHECK(relu_block(x).shape() == Shape{2, 7, 16});
+  // RecBole's block has no dropout on the feed-forward hidden layer: that stream is never drawn from
+  for (bool inner : {true, false}) {
+    nn::TransformerBlock b(16, 4, 32, 0.2, {.inner_dropout = inner});
+    b(x, true, padding);
+    std::uint64_t drawn = 0;
+    b.visit_children([&](const std::string& name, nn::Module& child) {
+      if (name == "dropout_ffn") drawn = dynamic_cast<nn::Dropout&>(child).generator().offset();
+    });
+    CHECK((drawn > 0) == inner);
+  }
 }
 
 TEST_CASE("TransformerBlock matches torch.nn.TransformerEncoderLayer (golden fixtures)") {

@@ -26,6 +26,10 @@ struct TransformerOptions {
   FeedForwardActivation activation = FeedForwardActivation::gelu;
   /// RecBole's SASRec uses 1e-12; torch's default is 1e-5.
   double layer_norm_eps = 1e-5;
+  /// Dropout on the feed-forward net's hidden activations (dropout_ffn), as torch's
+  /// TransformerEncoderLayer has; RecBole's SASRec has none there (false). It is the largest of the
+  /// block's dropouts: (batch, time, hidden) values.
+  bool inner_dropout = true;
 };
 
 /// One Transformer encoder block over (batch, time, dim), computed exactly as
@@ -36,7 +40,8 @@ struct TransformerOptions {
 ///   pre-LN:   x = x + dropout1(attention(norm1(x)))
 ///             x = x + dropout2(ffn_out(dropout_ffn(act(ffn_in(norm2(x))))))
 /// with attention a MultiHeadAttention whose weights are dropped at the same rate. RecBole's SASRec
-/// block is the post-LN form without dropout_ffn. The masks go to the attention unchanged.
+/// block is the post-LN form without dropout_ffn (options.inner_dropout = false). The masks go to the
+/// attention unchanged.
 class TransformerBlock : public Module {
  public:
   TransformerBlock(std::int64_t dim, std::int64_t heads, std::int64_t hidden, double dropout = 0.1,
@@ -84,10 +89,11 @@ class TransformerBlock : public Module {
     RECSYS_CHECK(hidden > 0, "TransformerBlock: hidden must be positive, got ", hidden);
     return hidden;
   }
-  /// The point-wise feed-forward net: ffn_out(dropout_ffn(act(ffn_in(x)))).
+  /// The point-wise feed-forward net: ffn_out(dropout_ffn(act(ffn_in(x)))), dropout_ffn optional.
   Tensor feed_forward(const Tensor& x) {
     const Tensor h = ffn_in_(x);
-    return ffn_out_(dropout_ffn_(options_.activation == FeedForwardActivation::gelu ? gelu(h) : relu(h)));
+    const Tensor a = options_.activation == FeedForwardActivation::gelu ? gelu(h) : relu(h);
+    return ffn_out_(options_.inner_dropout ? dropout_ffn_(a) : a);
   }
 
   TransformerOptions options_;
