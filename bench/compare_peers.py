@@ -51,6 +51,10 @@ for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUME
              "VECLIB_MAXIMUM_THREADS"):
     os.environ[_var] = str(THREADS)
 os.environ.setdefault("PYTHONHASHSEED", "0")
+# the machine may be shared: idle OpenMP threads sleep instead of spinning (a spinning barrier on an oversubscribed
+# core makes torch and OpenBLAS many times slower); as in the C++ tests
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+os.environ.setdefault("KMP_BLOCKTIME", "0")
 
 import argparse  # noqa: E402
 import contextlib  # noqa: E402
@@ -185,7 +189,7 @@ def load_split(run: Path) -> Split:
     grid = int(tuning.get("grid_size", DEFAULT_GRID)) if tuning else DEFAULT_GRID
     ks = ev.get("ks") if isinstance(ev.get("ks"), list) and ev.get("ks") else [ev.get("k", 10)]
     return Split(run, user_ids, item_ids, test, validation, max(1, grid), int(ev.get("k", ks[0])),
-                 str(ev.get("protocol", "?")), (run / "candidates.csv").is_file(), tuning)
+                 str(ev.get("description") or ev.get("protocol", "?")), (run / "candidates.csv").is_file(), tuning)
 
 
 def split_fingerprint(run: Path) -> dict[str, str]:
@@ -608,7 +612,11 @@ def seq_fit(kind: str, d: FitData, p: dict) -> tuple[np.ndarray, float]:
         }
         with _in_dir(work), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            config = Config(model=models[kind].__name__, dataset="peers", config_dict=cfg)
+            argv, sys.argv = sys.argv, sys.argv[:1]  # RecBole's Config reads (and complains about) sys.argv
+            try:
+                config = Config(model=models[kind].__name__, dataset="peers", config_dict=cfg)
+            finally:
+                sys.argv = argv
             init_seed(SEED, True)
             logging.getLogger().setLevel(logging.ERROR)
             dataset = create_dataset(config)
@@ -834,7 +842,7 @@ def md_table(header: list[str], rows: list[list[str]]) -> str:
 
 def report(split: Split, runs: list[Path], results: list[PeerResult], wall: float, notes: list[str]) -> str:
     k = split.k
-    ranking = "sampled candidates (candidates.csv)" if split.sampled else "full ranking"
+    ranking = "ranked among candidates.csv" if split.sampled else "full ranking over every unseen item"
     users = next((r.test.get("users") for r in results if r.test.get("users") is not None), None)
     head = [f"## Peers side by side: `{split.run}`", "",
             f"Split: {split.protocol}, {ranking}, K = {k}; {len(split.user_ids)} users × {len(split.item_ids)} items, "
