@@ -82,6 +82,8 @@ inline rec::FitOptions fit_options(const Args& args, const std::string& kind) {
   if (args.given("shrinkage")) o.shrinkage = args.number("shrinkage", 0, 1e12);
   if (args.given("recency")) o.recency = args.number("recency", 1e-6, 1);
   if (args.given("dropout")) o.dropout = args.number("dropout", 0, 0.99);
+  if (args.given("blocks")) o.blocks = args.integer("blocks", 1, 1000);
+  if (args.given("heads")) o.heads = args.integer("heads", 1, 1000);
   o.threads = static_cast<int>(args.integer("threads", 0, 4096));
   o.verbose = args.flag("quiet") ? 0 : 1;
   return o;
@@ -127,7 +129,7 @@ inline const CommandSpec& train_spec() {
         {"loss", "L", "mf: mse (predict ratings) or bpr (rank liked above unseen)", ""},
         {"l2", "X", "mf: L2 penalty", ""},
         {"negatives", "N", "sequence, mf bpr: sampled unseen items per training interaction", ""},
-        {"history", "N", "sequence: recent liked items in the input", ""},
+        {"history", "N", "sequence: recent liked items in the input; nextitem, sasrec: window (max sequence) length", ""},
         {"item-tokens", "N", "sequence: feature tokens per item", ""},
         {"vocab-size", "N", "review: vocabulary size (with padding and out-of-vocabulary ids)", ""},
         {"max-length", "N", "review: tokens per review", ""},
@@ -138,7 +140,9 @@ inline const CommandSpec& train_spec() {
         {"neighbours", "N", "itemknn: most similar items kept per item", ""},
         {"shrinkage", "X", "itemknn: added to the cosine's denominator", ""},
         {"recency", "X", "ease, itemknn: weight recency^k for a seen item k interactions old (1: all alike)", ""},
-        {"dropout", "X", "nextitem: dropout rate while training", ""},
+        {"dropout", "X", "nextitem, sasrec: dropout rate while training", ""},
+        {"blocks", "N", "sasrec: Transformer blocks", ""},
+        {"heads", "N", "sasrec: attention heads (must divide --embedding-dim)", ""},
         {"tune", "", "choose the model's settings on a validation split carved from the training rows (its grid: "
                      "tuning.json), then refit on all training rows", ""},
         {"quiet", "", "no progress bars", ""},

@@ -6,6 +6,7 @@
 
 #include "recsys/core/parallel.hpp"
 #include "recsys/core/random.hpp"
+#include "recsys/cpu/philox_fill.hpp"
 
 namespace recsys::cpu {
 
@@ -16,14 +17,18 @@ namespace recsys::cpu {
 template <class T>
 void dropout(const T* x, T* y, std::int64_t n, std::uint64_t seed, std::uint64_t first_block, float threshold,
              T scale) {
-  const std::int64_t blocks = (n + 3) / 4;
-  // One Philox block yields the four words of elements 4·blk .. 4·blk + 3 (see philox_u32).
+  // One Philox block yields the four words of elements 4·blk .. 4·blk + 3 (see philox_u32); a chunk
+  // of blocks is drawn at once by philox_fill's vectorised loop (the same words, ~10× faster).
+  constexpr std::int64_t kChunkBlocks = 256;
+  const std::int64_t blocks = (n + 3) / 4, chunks = (blocks + kChunkBlocks - 1) / kChunkBlocks;
 #pragma omp parallel for schedule(static) if (n >= kParallelGrain)
-  for (std::int64_t blk = 0; blk < blocks; ++blk) {
-    const Philox4 r = philox_block(seed, first_block + static_cast<std::uint64_t>(blk));
-    const std::int64_t i0 = blk * 4, count = std::min<std::int64_t>(4, n - i0);
+  for (std::int64_t c = 0; c < chunks; ++c) {
+    std::uint32_t words[4 * kChunkBlocks];
+    const std::int64_t b0 = c * kChunkBlocks, nb = std::min(kChunkBlocks, blocks - b0);
+    philox_fill(seed, first_block + static_cast<std::uint64_t>(b0), nb, words);
+    const std::int64_t i0 = b0 * 4, count = std::min<std::int64_t>(4 * nb, n - i0);
     for (std::int64_t j = 0; j < count; ++j) {
-      const bool keep = u32_to_unit_float(r.v[j]) >= threshold;
+      const bool keep = u32_to_unit_float(words[j]) >= threshold;
       y[i0 + j] = x[i0 + j] * (keep ? scale : T(0));
     }
   }

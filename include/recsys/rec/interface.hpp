@@ -55,7 +55,9 @@ struct FitOptions {
   double l2 = 0.05;          ///< L2 penalty on the factors and biases of each batch's users and items
   std::string loss = "mse";  ///< "mse" (predict ratings) or "bpr" (rank liked items above sampled unseen ones)
 
-  double dropout = 0.2;  ///< nextitem: dropout on the item vectors and the encoder's output while training
+  double dropout = 0.2;  ///< nextitem, sasrec: dropout rate while training (item vectors, states, attention)
+  std::int64_t blocks = 2;  ///< sasrec: Transformer blocks
+  std::int64_t heads = 2;   ///< sasrec: attention heads per block (embedding_dim must divide by it)
 
   // ease, itemknn
   double lambda = 500;           ///< ease: the L2 weight λ on the item-item weights (Steck 2019)
@@ -90,6 +92,8 @@ struct FitOptions {
     v["l2"] = l2;
     v["loss"] = loss;
     v["dropout"] = dropout;
+    v["blocks"] = blocks;
+    v["heads"] = heads;
     v["lambda"] = lambda;
     v["neighbours"] = neighbours;
     v["shrinkage"] = shrinkage;
@@ -133,6 +137,8 @@ struct FitOptions {
     num("l2", o.l2);
     str("loss", o.loss);
     num("dropout", o.dropout);
+    num("blocks", o.blocks);
+    num("heads", o.heads);
     num("lambda", o.lambda);
     num("neighbours", o.neighbours);
     num("shrinkage", o.shrinkage);

@@ -13,13 +13,14 @@
 #include "recsys/rec/next_item.hpp"
 #include "recsys/rec/popularity.hpp"
 #include "recsys/rec/review_classifier.hpp"
+#include "recsys/rec/sasrec.hpp"
 #include "recsys/rec/sequence_ranker.hpp"
 
 namespace recsys::rec {
 
 /// The kinds make_recommender accepts.
 inline const std::vector<std::string>& recommender_kinds() {
-  static const std::vector<std::string> kinds{"review", "sequence", "mf", "content", "popularity", "ease", "itemknn", "nextitem"};
+  static const std::vector<std::string> kinds{"review", "sequence", "mf", "content", "popularity", "ease", "itemknn", "nextitem", "sasrec"};
   return kinds;
 }
 
@@ -52,6 +53,14 @@ inline FitOptions default_options(const std::string& kind) {
     o.vocab_size = 30000;         // an id for every item of a MovieLens-sized catalogue
     return o;
   }
+  if (kind == "sasrec") {
+    o.epochs = 30;
+    o.batch_size = 128;
+    o.embedding_dim = 64;  // hidden 64, 2 blocks, 2 heads, max length 50: the paper's MovieLens sizes
+    o.history = 50;
+    o.dropout = 0.2;
+    return o;
+  }
   if (kind == "ease") {
     o.lambda = 500;
     return o;
@@ -81,6 +90,7 @@ inline std::unique_ptr<Recommender> make_recommender(const std::string& kind, co
   if (kind == "ease") return std::make_unique<Ease>(options);
   if (kind == "itemknn") return std::make_unique<ItemKnn>(options);
   if (kind == "nextitem") return std::make_unique<NextItemRanker>(options);
+  if (kind == "sasrec") return std::make_unique<SasRec>(options);
   RECSYS_FAIL("make_recommender: unknown model '", kind, "' (expected one of ", detail::kinds_list(), ")");
 }
 /// make_recommender with default_options(kind).
