@@ -2,7 +2,7 @@
 # tools/real_data_results.sh — reproduces the README's "Results on real data": every recsys command behind the table, then the table itself (markdown).
 # Needs the recsys command built (cmake --build build/release --target recsys_cli) and the data sets in ../shared/data.
 # Usage: tools/real_data_results.sh [RECSYS_BINARY] [OUT_DIR]   (defaults: build/release/tools/recsys, build/results)
-# Takes about 25 minutes on two cores, most of it the SequenceRanker and the three 5-fold ReviewClassifier runs.
+# Takes about an hour on two cores: the sequence models, the tuning searches, the peers and the three 5-fold ReviewClassifier runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 recsys=${1:-build/release/tools/recsys}
@@ -22,21 +22,34 @@ run() {  # run NAME recsys-arguments...: logs the command and its output to $out
   tail -n 1 "$out/$name.log"
 }
 
-# MovieLens: rating prediction on a seeded 80/20 split.
-run ml_split_mf train --model mf --data "$ml" --out "$out/ml_split_mf"
-# MovieLens: leave-last-out, 100 sampled negatives, HR@10 and NDCG@10.
-run ml_llo_popularity train --model popularity --data "$ml" --eval leave-last-out --out "$out/ml_llo_popularity"
-run ml_llo_content train --model content --data "$ml" --eval leave-last-out --out "$out/ml_llo_content"
-run ml_llo_mf train --model mf --data "$ml" --eval leave-last-out --out "$out/ml_llo_mf"
-# BPR with the sizes of the ctest quality bar (tests/rec/pipeline_test.cpp), picked by hand on this split:
-# with the rating model's defaults (batch 1024, L2 0.1, 20 epochs) it only ties popularity.
-run ml_llo_mf_bpr train --model mf --loss bpr --l2 0.01 --batch-size 256 --epochs 10 --data "$ml" \
-  --eval leave-last-out --out "$out/ml_llo_mf_bpr"
-run ml_llo_sequence train --model sequence --data "$ml" --eval leave-last-out --epochs "${SEQ_EPOCHS:-3}" \
-  --negatives "${SEQ_NEGATIVES:-1}" --out "$out/ml_llo_sequence"
-for m in content mf mf_bpr sequence; do
-  echo "recsys compare $out/ml_llo_popularity $out/ml_llo_$m" >"$out/compare_$m.log"
-  "$recsys" compare "$out/ml_llo_popularity" "$out/ml_llo_$m" >>"$out/compare_$m.log"
+# MovieLens: rating prediction on a seeded 80/20 split; MF's settings chosen on a validation split of the training rows.
+run ml_split_mf train --model mf --data "$ml" --tune --out "$out/ml_split_mf"
+# MovieLens: leave-last-out (each user's latest interaction), ranked against every unseen item (full ranking).
+# Settings chosen with --tune on a validation split carved from the training rows by the same rule.
+run ml_full_popularity train --model popularity --data "$ml" --eval leave-last-out --out "$out/ml_full_popularity"
+run ml_full_content train --model content --data "$ml" --eval leave-last-out --out "$out/ml_full_content"
+for m in itemknn ease; do
+  run "ml_full_$m" train --model "$m" --data "$ml" --eval leave-last-out --tune --out "$out/ml_full_$m"
+done
+run ml_full_mf_bpr train --model mf --loss bpr --data "$ml" --eval leave-last-out --tune --out "$out/ml_full_mf_bpr"
+# The sequence models at their defaults (SEQ_TUNE=1 searches their 4-point grids too: about 4x the time).
+tune_seq=()
+[ "${SEQ_TUNE:-0}" = 1 ] && tune_seq=(--tune)
+for m in nextitem sasrec; do
+  run "ml_full_$m" train --model "$m" --data "$ml" --eval leave-last-out "${tune_seq[@]}" --out "$out/ml_full_$m"
+done
+for m in content itemknn ease mf_bpr nextitem sasrec; do
+  echo "recsys compare $out/ml_full_popularity $out/ml_full_$m" >"$out/compare_$m.log"
+  "$recsys" compare "$out/ml_full_popularity" "$out/ml_full_$m" >>"$out/compare_$m.log"
+done
+# The peers on exactly the same split, scored by the same code (bench/compare_peers.py; scripts/peers-setup.sh).
+if [ -x build/peers-venv/bin/python ] && [ "${PEERS:-1}" = 1 ]; then
+  build/peers-venv/bin/python bench/compare_peers.py "$out"/ml_full_{ease,itemknn,mf_bpr,nextitem,sasrec,popularity} \
+    --recsys "$recsys" --threads 2 --out "$out/peers.md" >"$out/peers.log" 2>&1 || echo "compare_peers failed: $out/peers.log"
+fi
+# The sampled protocol, for comparison with older papers: each user's latest interaction among 100 uniform negatives.
+for m in popularity ease; do
+  run "ml_sampled_$m" train --model "$m" --data "$ml" --eval leave-last-out --eval-negatives 100 --out "$out/ml_sampled_$m"
 done
 # UCI sentences: ReviewClassifier, 5-fold stratified cross-validation, one source at a time.
 for src in amazon_cells imdb yelp; do
@@ -56,14 +69,31 @@ print("| ml-latest-small, seeded 80/20 split | RMSE | MAE |\n|---|---:|---:|")
 print(f"| MF (biased, MSE) | {s['rating']['rmse']:.4f} | {s['rating']['mae']:.4f} |")
 for key, label in (("item_mean", "item mean (baseline)"), ("global_mean", "global mean (baseline)")):
     print(f"| {label} | {s['baselines'][key]['rmse']:.4f} | {s['baselines'][key]['mae']:.4f} |")
-p = m("ml_llo_popularity")["ranking"]
-print(f"\n| ml-latest-small, leave-last-out, 100 sampled negatives ({p['users']} users) | HR@10 | NDCG@10 "
-      "| NDCG@10 minus popularity's [95% CI] |\n|---|---:|---:|---:|")
-for name, label in (("sequence", "SequenceRanker"), ("mf_bpr", "MF (BPR loss)"), ("mf", "MF (MSE loss)"),
-                    ("content", "ContentBased (TF-IDF)")):
-    r = m(f"ml_llo_{name}")["ranking"]
-    print(f"| {label} | {r['hr@10']:.4f} | {r['ndcg@10']:.4f} | {ci(name)} |")
-print(f"| Popularity (baseline) | {p['hr@10']:.4f} | {p['ndcg@10']:.4f} | |")
+def tuned(name):
+    try:
+        return json.dumps(json.load(open(f"{out}/{name}/tuning.json"))["chosen"])
+    except FileNotFoundError:
+        return "defaults"
+p = m("ml_full_popularity")["ranking"]
+print(f"\n| ml-latest-small, leave-last-out, full ranking ({p['users']} users) | settings (validation) | HR@10 | NDCG@10 "
+      "| Recall@20 | MRR | NDCG@10 minus popularity's [95% CI] |\n|---|---|---:|---:|---:|---:|---:|")
+for name, label in (("ease", "EASE"), ("itemknn", "item-kNN"), ("sasrec", "SASRec (ours)"),
+                    ("nextitem", "CNN-LSTM next-item"), ("mf_bpr", "MF (BPR loss)"), ("content", "ContentBased (TF-IDF)")):
+    r = m(f"ml_full_{name}")["ranking"]
+    print(f"| {label} | {tuned('ml_full_' + name)} | {r['hr@10']:.4f} | {r['ndcg@10']:.4f} | {r['recall@20']:.4f} "
+          f"| {r['mrr']:.4f} | {ci(name)} |")
+print(f"| Popularity (baseline) | | {p['hr@10']:.4f} | {p['ndcg@10']:.4f} | {p['recall@20']:.4f} | {p['mrr']:.4f} | |")
+print(f"| random order (chance) | | {m('ml_full_popularity')['baselines']['random']['hr@10']:.4f} "
+      f"| {m('ml_full_popularity')['baselines']['random']['ndcg@10']:.4f} | | | |")
+import os
+if os.path.exists(f"{out}/peers.md"):
+    print("\nPeers on the same split (bench/compare_peers.py):\n")
+    print(open(f"{out}/peers.md").read())
+print("\n| ml-latest-small, leave-last-out, 100 sampled negatives (labelled: not comparable to the table above) "
+      "| HR@10 | NDCG@10 |\n|---|---:|---:|")
+for name in ("ease", "popularity"):
+    r = m(f"ml_sampled_{name}")["ranking"]
+    print(f"| {name} | {r['hr@10']:.4f} | {r['ndcg@10']:.4f} |")
 print("\n| UCI sentences, 5-fold stratified CV | ReviewClassifier accuracy (mean ± std over folds) | AUC | majority class |"
       "\n|---|---:|---:|---:|")
 for src in ("amazon_cells", "imdb", "yelp"):
