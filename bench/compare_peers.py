@@ -842,7 +842,7 @@ def md_table(header: list[str], rows: list[list[str]]) -> str:
 
 def report(split: Split, runs: list[Path], results: list[PeerResult], wall: float, notes: list[str]) -> str:
     k = split.k
-    ranking = "ranked among candidates.csv" if split.sampled else "full ranking over every unseen item"
+    ranking = "targets ranked among candidates.csv" if split.sampled else "every unseen item a candidate"
     users = next((r.test.get("users") for r in results if r.test.get("users") is not None), None)
     head = [f"## Peers side by side: `{split.run}`", "",
             f"Split: {split.protocol}, {ranking}, K = {k}; {len(split.user_ids)} users × {len(split.item_ids)} items, "
