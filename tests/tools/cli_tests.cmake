@@ -97,6 +97,8 @@ recsys_cli_case(pipeline_train_profile RC 0 NEEDS cli_data EXPECT "profile.txt p
 recsys_cli_case(pipeline_train_sampled RC 0 SETUP cli_sampled NEEDS cli_data EXPECT "held_out.csv candidates.csv"
                 ARGS train --model popularity --data data --out runs/sampled --eval leave-last-out --eval-negatives 40
                      --eval-sampling popularity)
+recsys_cli_case(pipeline_train_tune_nothing RC 0 NEEDS cli_data EXPECT "popularity has no settings to tune"
+                ARGS train --model popularity --data data --out runs/pop_tuned --eval leave-last-out --tune)
 recsys_cli_case(pipeline_evaluate_sampled RC 0 NEEDS cli_sampled EXPECT "matches the stored metrics.json"
                 ARGS evaluate runs/sampled)
 recsys_cli_case(pipeline_train_tuned RC 0 SETUP cli_tuned NEEDS cli_data EXPECT "tuning.json validation/"

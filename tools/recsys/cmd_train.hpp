@@ -195,8 +195,10 @@ inline int run_train(const Args& args) {
   std::optional<Tuned> tuned;
   if (args.flag("tune")) {
     tuned = tune_on_validation(kind, options, prepared, eval);
-    options = tuned->result.chosen;
-    options.verbose = args.flag("quiet") ? 0 : 1;
+    if (tuned) {
+      options = tuned->result.chosen;
+      options.verbose = args.flag("quiet") ? 0 : 1;
+    }
   }
   if (!can.trains_in_epochs)
     std::printf("fitting %s on %lld interactions\n", kind.c_str(), static_cast<long long>(prepared.train.size()));

@@ -24,14 +24,15 @@ struct Tuned {
 /// rule: a ranking protocol holds out again from the training rows (and tunes NDCG@K at the first
 /// K); the split protocol holds out the same share of the training rows (and tunes RMSE for rating
 /// models, the AUC of liked otherwise). The test rows are never looked at.
-inline Tuned tune_on_validation(const std::string& kind, const rec::FitOptions& options, const Prepared& p,
-                                const EvalSettings& s) {
+/// Nothing (after saying so) for a model without a grid.
+inline std::optional<Tuned> tune_on_validation(const std::string& kind, const rec::FitOptions& options,
+                                               const Prepared& p, const EvalSettings& s) {
   Tuned t;
   const std::unique_ptr<rec::Recommender> probe = rec::make_recommender(kind, options);
   const std::vector<rec::TuningAxis> grid = probe->tuning_grid();
   if (grid.empty()) {
-    std::printf("--tune: %s has no settings to tune\n", kind.c_str());
-    return t;
+    std::printf("--tune: %s has no settings to tune; it is fitted as given\n", kind.c_str());
+    return std::nullopt;
   }
   std::printf("tuning %s on a validation split of the %lld training rows (%zu grid points)\n", kind.c_str(),
               static_cast<long long>(p.train.size()), rec::grid_points(grid).size());
