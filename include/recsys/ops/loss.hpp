@@ -40,6 +40,24 @@ inline KernelSlot<void(const T*, const I*, const T*, const T*, T*, std::int64_t,
 
 namespace detail {
 
+/// The checked, contiguous class targets (N) of scores (N, C) named `what`: every id in [0, C).
+/// Validated on the host: kernels never throw, and an out-of-range class would read out of bounds.
+inline Tensor class_targets(const char* name, const char* what, const Tensor& scores, const Tensor& target) {
+  check_dim(name, what, scores, 2, "(N, C)");
+  check_floating(name, what, scores);
+  check_dim(name, "target", target, 1, "(N)");
+  check_same(name, {{what, &scores}, {"target", &target}}, false);
+  const std::int64_t rows = scores.size(0), classes = scores.size(1);
+  RECSYS_CHECK(target.size(0) == rows, name, ": ", what, " has ", rows, " rows but target has ", target.size(0),
+               " entries");
+  const Tensor t = target.contiguous();
+  const std::vector<std::int64_t> ids = t.to_vector<std::int64_t>();
+  for (std::size_t r = 0; r < ids.size(); ++r)
+    RECSYS_CHECK(ids[r] >= 0 && ids[r] < classes, name, ": target[", r, "] = ", ids[r],
+                 " is not a class index in [0, ", classes, ")");
+  return t;
+}
+
 inline Tensor reduce_loss(const Tensor& elementwise, Reduction reduction) {
   switch (reduction) {
     case Reduction::none: return elementwise;
@@ -104,19 +122,8 @@ inline Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction redu
 /// Negative log-likelihood of integer targets (N) under log-probabilities (N, C).
 inline Tensor nll_loss(const Tensor& log_probs, const Tensor& target, Reduction reduction = Reduction::mean) {
   constexpr const char* name = "nll_loss";
-  detail::check_dim(name, "log_probs", log_probs, 2, "(N, C)");
-  detail::check_floating(name, "log_probs", log_probs);
-  detail::check_dim(name, "target", target, 1, "(N)");
-  detail::check_same(name, {{"log_probs", &log_probs}, {"target", &target}}, false);
+  const Tensor t = detail::class_targets(name, "log_probs", log_probs, target);
   const std::int64_t rows = log_probs.size(0), classes = log_probs.size(1);
-  RECSYS_CHECK(target.size(0) == rows, name, ": log_probs has ", rows, " rows but target has ", target.size(0),
-               " entries");
-  const Tensor t = target.contiguous();
-  // Validate on the host: kernels never throw, and an out-of-range class would read out of bounds.
-  const std::vector<std::int64_t> ids = t.to_vector<std::int64_t>();
-  for (std::size_t r = 0; r < ids.size(); ++r)
-    RECSYS_CHECK(ids[r] >= 0 && ids[r] < classes, name, ": target[", r, "] = ", ids[r],
-                 " is not a class index in [0, ", classes, ")");
   const Tensor lp = log_probs.contiguous();
   Tensor out = Tensor::empty({rows}, {log_probs.dtype(), log_probs.device()});
   visit_floating(log_probs.dtype(), name, [&]<class T>() {
@@ -146,17 +153,8 @@ inline Tensor cross_entropy(const Tensor& logits, const Tensor& target, Reductio
   constexpr const char* name = "cross_entropy";
   detail::check_dim(name, "logits", logits, 2, "(N, C)");
   if (!logits.device().is_cpu()) return nll_loss(log_softmax(logits, 1), target, reduction);
-  detail::check_floating(name, "logits", logits);
-  detail::check_dim(name, "target", target, 1, "(N)");
-  detail::check_same(name, {{"logits", &logits}, {"target", &target}}, false);
+  const Tensor t = detail::class_targets(name, "logits", logits, target);
   const std::int64_t rows = logits.size(0), classes = logits.size(1);
-  RECSYS_CHECK(target.size(0) == rows, name, ": logits has ", rows, " rows but target has ", target.size(0),
-               " entries");
-  const Tensor t = target.contiguous();
-  const std::vector<std::int64_t> ids = t.to_vector<std::int64_t>();
-  for (std::size_t r = 0; r < ids.size(); ++r)
-    RECSYS_CHECK(ids[r] >= 0 && ids[r] < classes, name, ": target[", r, "] = ", ids[r],
-                 " is not a class index in [0, ", classes, ")");
   const Tensor x = logits.contiguous();
   Tensor out = Tensor::empty({rows}, {logits.dtype(), logits.device()});
   Tensor lse = Tensor::empty({rows}, {logits.dtype(), logits.device()});
