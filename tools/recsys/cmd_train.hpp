@@ -273,7 +273,7 @@ inline int run_train(const Args& args) {
   }
   if (evaluation.per_user.rows() > 0) evaluation.per_user.write(run.per_user());
   if (evaluation.per_row.rows() > 0) evaluation.per_row.write(run.per_row());
-  const UnitTable held = held_out_table(data, prepared);
+  const UnitTable held = held_out_table(data, prepared.test);
   if (held.rows() > 0) held.write(run.held_out());
   const UnitTable candidates = candidates_table(data, prepared);
   if (candidates.rows() > 0) candidates.write(run.candidates());

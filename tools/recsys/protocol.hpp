@@ -139,13 +139,13 @@ inline Prepared prepare(const rec::Dataset& data, const EvalSettings& s) {
 }
 
 /// The held-out interactions as (user_id, item_id) rows: recommend never suggests them.
-inline UnitTable held_out_table(const rec::Dataset& data, const Prepared& p) {
+inline UnitTable held_out_table(const rec::Dataset& data, const rec::Dataset& held_out) {
   UnitTable t;
   t.key_names = {"user_id", "item_id"};
   t.keys.resize(2);
   t.value_names = {"held_out"};
   t.values.resize(1);
-  for (const rec::Interaction& r : p.test.interactions()) {
+  for (const rec::Interaction& r : held_out.interactions()) {
     t.keys[0].push_back(data.user_id(r.user));
     t.keys[1].push_back(data.item(r.item).id);
     t.values[0].push_back(1.0);

@@ -69,9 +69,7 @@ inline void write_split(const rec::Dataset& source, const rec::Holdout& h, const
   std::filesystem::create_directories(dir);
   h.train.save(dir.string(), false);
   for (const char* extra : {"users.csv", "items.csv", "dataset.json"}) std::filesystem::remove(dir / extra);
-  Prepared p;
-  p.test = source.subset(h.test_rows);
-  held_out_table(source, p).write(dir / "held_out.csv");
+  held_out_table(source, source.subset(h.test_rows)).write(dir / "held_out.csv");
 }
 
 }  // namespace recsys::cli

@@ -266,6 +266,16 @@ class Dataset {
     for (const Interaction& r : rows_) out[static_cast<std::size_t>(r.user)][static_cast<std::size_t>(r.item)] = 1;
     return out;
   }
+  /// For each user, the items they have an interaction with, ascending and distinct.
+  std::vector<std::vector<std::int64_t>> seen_items() const {
+    std::vector<std::vector<std::int64_t>> out(static_cast<std::size_t>(num_users()));
+    for (const Interaction& r : rows_) out[static_cast<std::size_t>(r.user)].push_back(r.item);
+    for (auto& s : out) {
+      std::sort(s.begin(), s.end());
+      s.erase(std::unique(s.begin(), s.end()), s.end());
+    }
+    return out;
+  }
   /// Interactions per item.
   std::vector<std::int64_t> item_counts() const {
     std::vector<std::int64_t> out(static_cast<std::size_t>(num_items()), 0);

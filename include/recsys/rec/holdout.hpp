@@ -174,12 +174,7 @@ inline Holdout make_holdout(const Dataset& data, const HoldoutOptions& o) {
   for (std::int64_t r = 0; r < data.size(); ++r)
     if (is_train[static_cast<std::size_t>(r)]) train_rows.push_back(r);
   h.train = data.subset(train_rows);
-  const auto seen = detail::rows_per_user(h.train);
-  std::vector<std::vector<std::int64_t>> seen_items(rows.size());
-  for (std::size_t u = 0; u < rows.size(); ++u) {
-    for (std::int64_t r : seen[u]) seen_items[u].push_back(h.train[r].item);
-    std::sort(seen_items[u].begin(), seen_items[u].end());
-  }
+  const std::vector<std::vector<std::int64_t>> seen_items = h.train.seen_items();
   std::vector<std::vector<std::int64_t>> targets(rows.size());
   for (std::int64_t r = 0; r < data.size(); ++r) {
     if (!is_test[static_cast<std::size_t>(r)]) continue;

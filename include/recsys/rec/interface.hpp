@@ -497,12 +497,7 @@ class Recommender {
 
   void set_data(Dataset data) {
     data_ = std::move(data);
-    seen_.assign(static_cast<std::size_t>(data_.num_users()), {});
-    for (const Interaction& r : data_.interactions()) seen_[static_cast<std::size_t>(r.user)].push_back(r.item);
-    for (auto& s : seen_) {
-      std::sort(s.begin(), s.end());
-      s.erase(std::unique(s.begin(), s.end()), s.end());
-    }
+    seen_ = data_.seen_items();
   }
 
   FitOptions options_;

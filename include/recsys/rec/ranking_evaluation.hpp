@@ -116,9 +116,7 @@ inline RankingReport evaluate_ranking(const BlockScorer& scorer, std::int64_t nu
   const std::int64_t k_max = *std::max_element(o.ks.begin(), o.ks.end());
   std::vector<std::vector<std::int64_t>> tops(n_users);
 
-  std::vector<std::vector<std::int64_t>> seen(static_cast<std::size_t>(split.train.num_users()));
-  for (const Interaction& r : split.train.interactions()) seen[static_cast<std::size_t>(r.user)].push_back(r.item);
-  for (auto& s : seen) std::sort(s.begin(), s.end());
+  const std::vector<std::vector<std::int64_t>> seen = split.train.seen_items();
 
   const auto items = static_cast<std::size_t>(num_items);
   std::vector<double> block;
