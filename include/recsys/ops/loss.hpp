@@ -67,7 +67,22 @@ inline Tensor reduce_loss(const Tensor& elementwise, Reduction reduction) {
   return elementwise;
 }
 
-/// Elementwise loss l(input, target) with a gradient for input (and none for the target).
+/// ∂l/∂target · g for the elementwise losses, composed from ops (device-generic; PyTorch's rules):
+/// mse: -2 (a - b) = -(∂l/∂a); bce: -log(p / (1 - p)) with p = a clipped like the forward;
+/// bce_logits: -a. `ga` is g · ∂l/∂a, already computed for the input.
+inline Tensor loss_target_grad(LossOp op, const Tensor& a, const Tensor& g, const Tensor& ga, double eps) {
+  switch (op) {
+    case LossOp::mse: return neg(ga);
+    case LossOp::bce: {
+      const Tensor p = clamp(a, eps, 1.0 - eps);
+      return neg(mul(g, sub(log(p), log(sub(scalar_like(1.0, p), p)))));
+    }
+    case LossOp::bce_logits: return neg(mul(g, a));
+  }
+  return neg(ga);
+}
+
+/// Elementwise loss l(input, target) with gradients for input and, when it requires one, the target.
 inline Tensor elementwise_loss(LossOp op, const char* name, const Tensor& input, const Tensor& target, double eps,
                                Reduction reduction) {
   check_floating(name, "input", input);
@@ -80,9 +95,10 @@ inline Tensor elementwise_loss(LossOp op, const char* name, const Tensor& input,
   visit_floating(input.dtype(), name, [&]<class T>() {
     loss_slot<T>(input.device(), op, a.data<T>(), b.data<T>(), out.data<T>(), input.numel(), static_cast<T>(eps));
   });
-  if (autograd::should_record(input)) {
+  if (autograd::should_record({&input, &target})) {
     const autograd::SavedTensor sa(a), sb(b);
-    autograd::record(name, {input}, {out}, [=](const autograd::TensorList& g) -> autograd::TensorList {
+    const bool want_target = target.requires_grad();
+    autograd::record(name, {input, target}, {out}, [=](const autograd::TensorList& g) -> autograd::TensorList {
       const Tensor& av = sa.get(name);
       const Tensor& bv = sb.get(name);
       const Tensor gc = g[0].contiguous();
@@ -91,7 +107,8 @@ inline Tensor elementwise_loss(LossOp op, const char* name, const Tensor& input,
         loss_backward_slot<T>(av.device(), op, av.data<T>(), bv.data<T>(), gc.data<T>(), ga.data<T>(), av.numel(),
                               static_cast<T>(eps));
       });
-      return {ga};
+      if (!want_target) return {ga, Tensor()};
+      return {ga, loss_target_grad(op, av, gc, ga, eps)};
     });
   }
   return reduce_loss(out, reduction);
