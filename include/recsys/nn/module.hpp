@@ -13,7 +13,7 @@ namespace recsys::nn {
 
 /// A layer or a composition of layers. A module reports its own parameters and its children through
 /// two small visitors instead of storing pointers to its members, so modules can be moved freely and
-/// a parameter list is always current (including after to(device) replaced the tensors).
+/// a parameter list is always current; to(device) and to(dtype) convert the tensors in place.
 class Module {
  public:
   using ParameterVisitor = std::function<void(const std::string& name, Tensor& parameter)>;
@@ -63,12 +63,12 @@ class Module {
   /// Inference mode: train(false).
   Module& eval() { return train(false); }
 
-  /// Moves every parameter to `device`; they stay leaves that require grad.
+  /// Moves every parameter to `device`, in place (the same tensors; see convert_parameters).
   Module& to(Device device) {
     return convert_parameters([device](const Tensor& t) { return t.to(device); });
   }
 
-  /// Converts every parameter to `dtype` (float64 for gradient checks, say); they stay leaves that require grad.
+  /// Converts every parameter to `dtype` (float64 for gradient checks, say), in place (see convert_parameters).
   Module& to(DType dtype) {
     RECSYS_CHECK(is_floating(dtype), name(), ".to: parameters must stay floating-point, got ", dtype);
     return convert_parameters([dtype](const Tensor& t) { return t.to(dtype); });
@@ -87,16 +87,24 @@ class Module {
   }
 
  private:
-  /// Replaces each parameter by convert(parameter) as a fresh leaf with the same requires_grad.
+  /// Converts each parameter in place, as PyTorch's Module.to does: the tensor keeps its identity
+  /// (every handle to it, an optimizer's included, sees the new dtype or device), its requires_grad,
+  /// and its gradient, converted alike. Replacing the tensors instead would leave an optimizer built
+  /// before to() stepping copies that the model no longer uses: no error, and no learning.
   template <class F>
   Module& convert_parameters(F convert) {
     visit_all("", [&](const std::string&, Tensor& t) {
       NoGradGuard no_grad;
-      const bool trainable = t.requires_grad();
-      Tensor converted = convert(t.detach());
+      const Tensor converted = convert(t.detach());
       if (converted.impl()->storage == t.impl()->storage) return;  // already there: keep the tensor (and its grad)
-      t = converted.detach();
-      t.set_requires_grad(trainable);
+      TensorImpl* impl = t.impl();
+      const TensorImpl* from = converted.impl();
+      impl->storage = from->storage;
+      impl->dtype = from->dtype;
+      impl->shape = from->shape;
+      impl->strides = from->strides;
+      impl->offset = from->offset;
+      if (impl->grad) impl->grad = convert(Tensor(impl->grad).detach()).impl_ptr();
     });
     return *this;
   }
