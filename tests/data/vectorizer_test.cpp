@@ -75,6 +75,18 @@ TEST_CASE("CountVectorizer and TfidfVectorizer by hand") {
   for (int j = 0; j < 5; ++j) sq += v[static_cast<std::size_t>(5 + j)] * v[static_cast<std::size_t>(5 + j)];
   CHECK(sq == doctest::Approx(1.0));  // l2-normalized rows
   CHECK(v[10 + 1] == doctest::Approx(1.0));
+
+  // Word n-grams join adjacent tokens with one space; (1, 2) keeps the single words too.
+  CountVectorizerOptions grams;
+  grams.ngram_max = 2;
+  CountVectorizer bi(grams);
+  const CsrMatrix b = bi.fit_transform({"not good", "good good"});
+  CHECK(bi.feature_names() == std::vector<std::string>{"good", "good good", "not", "not good"});
+  CHECK(b.indices == std::vector<std::int64_t>{0, 2, 3, 0, 1});
+  CHECK(b.data == std::vector<double>{1, 1, 1, 2, 1});
+  grams.ngram_min = 2;  // bigrams only: a one-word document has none
+  CHECK(CountVectorizer(grams).fit({"not good", "dog"}).transform({"dog", "not good"}).indptr ==
+        std::vector<std::int64_t>{0, 0, 1});
 }
 
 TEST_CASE("golden: CountVectorizer matches scikit-learn") {
@@ -89,8 +101,11 @@ TEST_CASE("golden: CountVectorizer matches scikit-learn") {
   binary_min_df2.min_df = 2;
   max_features.max_features = 7;
   max_df.max_df = 0.2;
+  CountVectorizerOptions bigrams;
+  bigrams.ngram_max = 2;
   for (const Case& c : {Case{"count_default", {}}, Case{"count_binary_min_df2", binary_min_df2},
-                        Case{"count_max_features", max_features}, Case{"count_max_df", max_df}}) {
+                        Case{"count_max_features", max_features}, Case{"count_max_df", max_df},
+                        Case{"count_ngram_1_2", bigrams}}) {
     INFO(c.stem);
     CountVectorizer cv(c.options);
     const CsrMatrix m = cv.fit_transform(docs);
@@ -113,8 +128,14 @@ TEST_CASE("golden: TfidfVectorizer matches scikit-learn") {
   noidf.norm = TfidfNorm::none;
   binary.counts.binary = true;
   binary.counts.min_df = 2;
+  TfidfVectorizerOptions grams;
+  grams.counts.ngram_min = 2;
+  grams.counts.ngram_max = 3;
+  grams.counts.min_df = 2;
+  grams.sublinear_tf = true;
   for (const Case& c : {Case{"tfidf_default", {}}, Case{"tfidf_sublinear_l1_nosmooth", sublinear},
-                        Case{"tfidf_noidf_nonorm", noidf}, Case{"tfidf_binary_min_df2", binary}}) {
+                        Case{"tfidf_noidf_nonorm", noidf}, Case{"tfidf_binary_min_df2", binary},
+                        Case{"tfidf_ngram_2_3_min_df2", grams}}) {
     INFO(c.stem);
     TfidfVectorizer tv(c.options);
     const CsrMatrix m = tv.fit_transform(docs);
@@ -173,6 +194,10 @@ TEST_CASE("vectorizer errors") {
   o = {};
   o.max_features = -3;
   CHECK_THROWS_WITH_AS(CountVectorizer{o}, doctest::Contains("max_features must be >= 0, got -3"), Error);
+  o = {};
+  o.ngram_min = 2;
+  CHECK_THROWS_WITH_AS(CountVectorizer{o}, doctest::Contains("ngram range must satisfy 1 <= min <= max, got (2, 1)"),
+                       Error);
   CHECK_THROWS_WITH_AS(CountVectorizer().fit({"", "a !"}),
                        doctest::Contains("CountVectorizer: empty vocabulary; the documents hold no tokens"), Error);
   o = {};

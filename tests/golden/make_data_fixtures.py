@@ -123,6 +123,8 @@ def text_fixtures():
         "tfidf_sublinear_l1_nosmooth": TfidfVectorizer(sublinear_tf=True, norm="l1", smooth_idf=False),
         "tfidf_noidf_nonorm": TfidfVectorizer(use_idf=False, norm=None),
         "tfidf_binary_min_df2": TfidfVectorizer(binary=True, min_df=2),
+        "count_ngram_1_2": CountVectorizer(ngram_range=(1, 2)),
+        "tfidf_ngram_2_3_min_df2": TfidfVectorizer(ngram_range=(2, 3), min_df=2, sublinear_tf=True),
     }
     for stem, vec in configs.items():
         m = vec.fit_transform(CORPUS)

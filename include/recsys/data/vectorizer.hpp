@@ -55,6 +55,9 @@ struct CountVectorizerOptions {
   double max_df = 1.0;            ///< keep terms in at most this fraction of documents (sklearn max_df=<float>)
   std::int64_t max_features = 0;  ///< keep the most frequent terms by total count (0: all); ties alphabetical
   bool binary = false;            ///< 1 for present terms instead of counts
+  /// Word n-grams from ngram_min to ngram_max tokens, joined by one space (sklearn ngram_range):
+  /// (1, 2) gives "not" and "not good" as well as "good".
+  std::int64_t ngram_min = 1, ngram_max = 1;
 };
 
 /// Bag of words: the vocabulary is every term of the training documents (after min_df, max_df,
@@ -69,6 +72,9 @@ class CountVectorizer {
     RECSYS_CHECK(options_.max_df > 0.0 && options_.max_df <= 1.0, "CountVectorizer: max_df must be in (0, 1], got ",
                  options_.max_df);
     RECSYS_CHECK(options_.max_features >= 0, "CountVectorizer: max_features must be >= 0, got ", options_.max_features);
+    RECSYS_CHECK(options_.ngram_min >= 1 && options_.ngram_max >= options_.ngram_min,
+                 "CountVectorizer: ngram range must satisfy 1 <= min <= max, got (", options_.ngram_min, ", ",
+                 options_.ngram_max, ")");
   }
 
   /// Learns the vocabulary from `docs`.
@@ -76,7 +82,7 @@ class CountVectorizer {
     std::unordered_map<std::string, std::pair<std::int64_t, std::int64_t>> stats;  // term -> (count, df)
     std::unordered_map<std::string, std::int64_t> seen_in_doc;
     for (std::size_t d = 0; d < docs.size(); ++d) {
-      tokenizer_.for_each_token(docs[d], [&](std::string_view tok) {
+      for_each_term(docs[d], [&](std::string_view tok) {
         auto& [count, df] = stats[std::string(tok)];
         auto [it, fresh] = seen_in_doc.try_emplace(std::string(tok), static_cast<std::int64_t>(d));
         if (fresh || it->second != static_cast<std::int64_t>(d)) {
@@ -117,7 +123,7 @@ class CountVectorizer {
     std::vector<std::int64_t> cols;
     for (const std::string& doc : docs) {
       cols.clear();
-      tokenizer_.for_each_token(doc, [&](std::string_view tok) {
+      for_each_term(doc, [&](std::string_view tok) {
         const auto it = index_.find(std::string(tok));
         if (it != index_.end()) cols.push_back(it->second);
       });
@@ -145,6 +151,24 @@ class CountVectorizer {
   const CountVectorizerOptions& options() const { return options_; }
 
  private:
+  /// Calls f(term) for each term of `doc`: its tokens, or its word n-grams (sklearn's order: all
+  /// n-grams of the shortest length first; the order does not change any count).
+  template <class F>
+  void for_each_term(std::string_view doc, F&& f) const {
+    if (options_.ngram_max == 1) {
+      tokenizer_.for_each_token(doc, f);
+      return;
+    }
+    const std::vector<std::string> tokens = tokenizer_.tokenize(doc);
+    std::string gram;
+    for (std::int64_t n = options_.ngram_min; n <= options_.ngram_max; ++n)
+      for (std::size_t i = 0; i + static_cast<std::size_t>(n) <= tokens.size(); ++i) {
+        gram = tokens[i];
+        for (std::size_t k = 1; k < static_cast<std::size_t>(n); ++k) (gram += ' ') += tokens[i + k];
+        f(std::string_view(gram));
+      }
+  }
+
   CountVectorizerOptions options_;
   Tokenizer tokenizer_;
   std::vector<std::string> features_;
