@@ -11,6 +11,7 @@
 #include "recsys/ops/checks.hpp"
 #include "recsys/ops/reduce.hpp"
 #include "recsys/ops/softmax.hpp"
+#include "recsys/ops/unary.hpp"
 
 namespace recsys {
 
@@ -72,14 +73,14 @@ inline Tensor reduce_loss(const Tensor& elementwise, Reduction reduction) {
 /// bce_logits: -a. `ga` is g · ∂l/∂a, already computed for the input.
 inline Tensor loss_target_grad(LossOp op, const Tensor& a, const Tensor& g, const Tensor& ga, double eps) {
   switch (op) {
-    case LossOp::mse: return neg(ga);
+    case LossOp::mse: return recsys::neg(ga);
     case LossOp::bce: {
-      const Tensor p = clamp(a, eps, 1.0 - eps);
-      return neg(mul(g, sub(log(p), log(sub(scalar_like(1.0, p), p)))));
+      const Tensor p = recsys::clamp(a, eps, 1.0 - eps);
+      return recsys::neg(recsys::mul(g, recsys::sub(recsys::log(p), recsys::log(recsys::sub(scalar_like(1.0, p), p)))));
     }
-    case LossOp::bce_logits: return neg(mul(g, a));
+    case LossOp::bce_logits: return recsys::neg(recsys::mul(g, a));
   }
-  return neg(ga);
+  return recsys::neg(ga);
 }
 
 /// Elementwise loss l(input, target) with gradients for input and, when it requires one, the target.
