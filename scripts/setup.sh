@@ -2,8 +2,9 @@
 # scripts/setup.sh — installs the build and test tools a fresh Debian machine lacks (apt-get); safe to re-run.
 set -euo pipefail
 
-# compiler, build, test and benchmark tools; clang + its runtime for the libFuzzer harnesses
-packages=(g++ cmake make doctest-dev libbenchmark-dev clang libclang-rt-14-dev python3)
+# compiler, build, test and benchmark tools; clang + its runtime for the libFuzzer harnesses; cpp-httplib (found
+# through pkg-config) for `recsys serve`, and wrk for its load benchmark (bench/serve_bench.sh)
+packages=(g++ cmake make doctest-dev libbenchmark-dev clang libclang-rt-14-dev python3 pkg-config libcpp-httplib-dev wrk)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

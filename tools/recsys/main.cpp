@@ -1,4 +1,4 @@
-// tools/recsys/main.cpp — the `recsys` command: generate and clean data, train, evaluate, recommend, compare runs.
+// tools/recsys/main.cpp — the `recsys` command: generate and clean data, train, evaluate, recommend, compare runs, serve a run over HTTP.
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -10,6 +10,7 @@
 #include "cmd_evaluate.hpp"
 #include "cmd_generate.hpp"
 #include "cmd_recommend.hpp"
+#include "cmd_serve.hpp"
 #include "cmd_train.hpp"
 
 namespace {
@@ -28,6 +29,7 @@ const std::vector<Command>& commands() {
                                          {recsys::cli::train_spec(), recsys::cli::run_train},
                                          {recsys::cli::evaluate_spec(), recsys::cli::run_evaluate},
                                          {recsys::cli::recommend_spec(), recsys::cli::run_recommend},
+                                         {recsys::cli::serve_spec(), recsys::cli::run_serve},
                                          {recsys::cli::compare_spec(), recsys::cli::run_compare}};
   return list;
 }

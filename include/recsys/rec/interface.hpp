@@ -340,6 +340,22 @@ class Recommender {
     return out;
   }
 
+  /// The n items most like item i by the model's own item representation (best first, i itself
+  /// left out), or nullopt when the model has none: the default, so callers ask instead of testing
+  /// the model's name (serving's /v1/similar).
+  std::optional<std::vector<ScoredItem>> similar_items(std::int64_t item, std::int64_t n = 10) const {
+    require_fitted("similar_items");
+    data_.check_item(item, (name() + ".similar_items").c_str());
+    RECSYS_CHECK(n >= 0, name(), ".similar_items: n must be non-negative, got ", n);
+    std::vector<double> sim(static_cast<std::size_t>(data_.num_items()), 0.0);
+    if (!item_similarities(item, sim)) return std::nullopt;
+    std::vector<ScoredItem> candidates;
+    for (std::size_t j = 0; j < sim.size(); ++j)
+      if (static_cast<std::int64_t>(j) != item && !std::isnan(sim[j]) && sim[j] != -std::numeric_limits<double>::infinity())
+        candidates.push_back({static_cast<std::int64_t>(j), sim[j]});
+    return top_n(std::move(candidates), n);
+  }
+
   /// One score per interaction of `rows` (a split of the training data's catalogue): what the model
   /// predicts for that (user, item) — or, for the review classifier, for that review.
   std::vector<double> predict(const Dataset& rows) const {
@@ -428,6 +444,9 @@ class Recommender {
     for (std::size_t i = 0; i < n_items; ++i) all[i] = static_cast<std::int64_t>(i);
     for (std::size_t n = 0; n < users.size(); ++n) score_items(users[n], all, out.subspan(n * n_items, n_items));
   }
+  /// similar_items' work: out[j] = how alike items i and j are (-infinity: not comparable), or false
+  /// when the model has no item vectors (the default; out is then ignored).
+  virtual bool item_similarities(std::int64_t /*item*/, std::span<double> /*out*/) const { return false; }
   /// One score per row; the default scores each (user, item) pair, one score_items call per user.
   virtual std::vector<double> predict_rows(const Dataset& rows) const {
     std::vector<std::vector<std::int64_t>> by_user(static_cast<std::size_t>(rows.num_users()));

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <string>
 #include <utility>
@@ -115,6 +116,15 @@ class ItemKnn : public Recommender {
     const auto rows = static_cast<std::int64_t>(users.size());
 #pragma omp parallel for schedule(dynamic, 4) if (rows > 1)
     for (std::int64_t r = 0; r < rows; ++r) accumulate(users[static_cast<std::size_t>(r)], out.data() + static_cast<std::size_t>(r) * n);
+  }
+
+  /// Item i's kept neighbours and their similarities; every other item is not comparable.
+  bool item_similarities(std::int64_t item, std::span<double> out) const override {
+    std::fill(out.begin(), out.end(), -std::numeric_limits<double>::infinity());
+    const auto i = static_cast<std::size_t>(item);
+    for (std::int64_t k = s_.indptr[i]; k < s_.indptr[i + 1]; ++k)
+      out[static_cast<std::size_t>(s_.indices[static_cast<std::size_t>(k)])] = s_.data[static_cast<std::size_t>(k)];
+    return true;
   }
 
   NamedTensors state_tensors() const override {

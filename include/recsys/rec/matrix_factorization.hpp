@@ -2,6 +2,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <numeric>
@@ -130,6 +131,28 @@ class MatrixFactorization : public Recommender {
       for (std::int64_t i = 0; i < n_items; ++i)
         out[static_cast<std::size_t>(n * n_items + i)] = base + static_cast<double>(bi[i]) + c[static_cast<std::size_t>(n * n_items + i)];
     }
+  }
+
+  /// Cosine of the item factor vectors q_i and q_j (0 for a zero vector).
+  bool item_similarities(std::int64_t item, std::span<double> out) const override {
+    const Tensor& q = net_->item_factors.embeddings();
+    const auto k = static_cast<std::size_t>(q.size(1));
+    const float* base = q.data<float>();
+    const auto norm = [&](const float* v) {
+      double s = 0;
+      for (std::size_t f = 0; f < k; ++f) s += static_cast<double>(v[f]) * static_cast<double>(v[f]);
+      return std::sqrt(s);
+    };
+    const float* qi = base + static_cast<std::size_t>(item) * k;
+    const double ni = norm(qi);
+    for (std::size_t j = 0; j < out.size(); ++j) {
+      const float* qj = base + j * k;
+      double dot = 0;
+      for (std::size_t f = 0; f < k; ++f) dot += static_cast<double>(qi[f]) * static_cast<double>(qj[f]);
+      const double d = ni * norm(qj);
+      out[j] = d > 0 ? dot / d : 0.0;
+    }
+    return true;
   }
 
   json::Value state_json() const override {
