@@ -28,3 +28,26 @@ if(RECSYS_HAVE_HTTPLIB)
     message(STATUS "recsys serve: no python3, so the client test tools/serve_client is skipped")
   endif()
 endif()
+
+# ---- recsys recommend's batch export (no HTTP needed) ----
+recsys_cli_case(recommend_two_sources RC 2 ONE_LINE EXPECT "give one of --user, --users, --users-file and --all-users"
+                ARGS recommend runs/mf --user 1 --all-users)
+recsys_cli_case(recommend_users_not_stdin RC 2 ONE_LINE EXPECT "--users takes '-'" ARGS recommend runs/mf --users 1,2)
+recsys_cli_case(recommend_beside_csv RC 2 ONE_LINE EXPECT "--beside needs --format table"
+                ARGS recommend runs/mf --all-users --format csv --beside runs/pop)
+recsys_cli_case(recommend_bad_format RC 2 ONE_LINE EXPECT "--format must be one of table, csv, jsonl"
+                ARGS recommend runs/mf --all-users --format xml)
+recsys_cli_case(recommend_users_file RC 0 NEEDS cli_mf STREAM stderr EXPECT "unknown user id 'nobody' (skipped)"
+                ARGS recommend runs/mf --users-file ${PROJECT_SOURCE_DIR}/tests/tools/data/user_ids.txt --format jsonl)
+recsys_cli_case(recommend_users_file_missing RC 1 ONE_LINE NEEDS cli_mf EXPECT "cannot read 'nowhere.txt'"
+                ARGS recommend runs/mf --users-file nowhere.txt)
+recsys_cli_case(recommend_all_unknown RC 1 ONE_LINE NEEDS cli_mf EXPECT "unknown user id 'nobody'"
+                ARGS recommend runs/mf --user nobody,ghost --format csv)
+find_package(Python3 COMPONENTS Interpreter)
+if(Python3_Interpreter_FOUND)
+  add_test(NAME tools/recommend_export
+           COMMAND Python3::Interpreter ${PROJECT_SOURCE_DIR}/tests/tools/export_test.py $<TARGET_FILE:recsys_cli>
+                   ${RECSYS_CLI_WORK})
+  set_tests_properties(tools/recommend_export PROPERTIES FIXTURES_REQUIRED cli_mf ENVIRONMENT "OMP_NUM_THREADS=2"
+                       TIMEOUT 120)
+endif()
