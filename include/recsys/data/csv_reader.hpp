@@ -14,6 +14,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -373,6 +375,8 @@ class CsvReader {
   const std::vector<ColumnType>& types() const { return types_; }
   /// Data rows returned so far.
   std::int64_t rows_read() const { return rows_read_; }
+  /// Line (1-based) where the last record returned by next_record() or read into a chunk starts.
+  std::int64_t line() const { return tok_.line(); }
   /// Bytes consumed from the input so far.
   std::uint64_t bytes_consumed() const { return tok_.bytes_consumed(); }
 
@@ -414,9 +418,7 @@ class CsvReader {
       }
       typed_ = true;
     }
-    Table t;
-    for (Column& c : cols) t.add_column(std::move(c));
-    return t;
+    return Table(std::move(cols));  // names already unique (read_header): one linear check
   }
 
   /// Every remaining row as one Table, typed as if inferred over all rows at once.
@@ -523,11 +525,22 @@ class CsvReader {
       first_row_.assign(fields.begin(), fields.end());
       pending_first_ = true;
     }
-    std::vector<std::string> unique;  // pandas' mangling of repeated names: a, a.1, a.2
+    // pandas' mangling of repeated names: a, a.1, a.2. A hash set: a header of 10^5 columns is
+    // read in linear time (a search of the names so far per name was quadratic).
+    // The next suffix to try is kept per name, so 10^5 copies of one name are linear too.
+    std::vector<std::string> unique;
+    unique.reserve(names_.size());
+    std::unordered_set<std::string> taken;
+    taken.reserve(names_.size() * 2);
+    std::unordered_map<std::string, int> next_suffix;
     for (const std::string& name : names_) {
       std::string candidate = name;
-      for (int k = 1; std::find(unique.begin(), unique.end(), candidate) != unique.end(); ++k)
-        candidate = name + "." + std::to_string(k);
+      if (taken.count(candidate) != 0) {
+        int& k = next_suffix.try_emplace(name, 1).first->second;
+        do candidate = name + "." + std::to_string(k++);
+        while (taken.count(candidate) != 0);
+      }
+      taken.insert(candidate);
       unique.push_back(std::move(candidate));
     }
     names_ = std::move(unique);

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -105,7 +106,16 @@ class Table {
   Table() = default;
   /// A table of the given columns (equal lengths, unique names).
   explicit Table(std::vector<Column> columns) {
-    for (Column& c : columns) add_column(std::move(c));
+    // One hash set for the names: add_column's search per column would be quadratic in the width.
+    std::unordered_set<std::string_view> names;
+    names.reserve(columns.size() * 2);
+    for (const Column& c : columns) RECSYS_CHECK(names.insert(c.name()).second, "Table: duplicate column name '", c.name(), "'");
+    for (Column& c : columns) {
+      RECSYS_CHECK(columns_.empty() || c.size() == rows_, "Table: column '", c.name(), "' has ", c.size(),
+                   " rows, the table has ", rows_);
+      rows_ = c.size();
+      columns_.push_back(std::move(c));
+    }
   }
 
   std::int64_t num_rows() const { return rows_; }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -17,6 +18,7 @@
 #include "recsys/core/error.hpp"
 #include "recsys/core/random.hpp"
 #include "recsys/data/csv.hpp"
+#include "recsys/data/parse_number.hpp"
 #include "recsys/io/atomic_file.hpp"
 #include "recsys/io/json.hpp"
 
@@ -73,6 +75,15 @@ struct CleaningReport {
   std::int64_t duplicate_items = 0;     ///< repeated item ids merged into the first row
   std::int64_t missing_genres = 0, missing_directors = 0, missing_actors = 0, missing_descriptions = 0;
   std::int64_t unknown_items = 0;  ///< rated items absent from the catalogue, added with empty metadata
+  std::int64_t skipped_bad_rows = 0;  ///< rows skipped for a rating that is not finite or outside the scale
+  /// The rating scale every kept rating lies in: given by the caller, or the lowest and highest
+  /// finite rating of the file (inferred). Both 0 when the file has no finite rating.
+  double rating_low = 0, rating_high = 0;
+  bool rating_scale_inferred = false;
+  /// Where each skipped row was ("'f.csv' line 7, column 3 ('rating'): inf is not a finite rating"),
+  /// the first kMaxBadRowNotes of them.
+  std::vector<std::string> bad_rows;
+  static constexpr std::size_t kMaxBadRowNotes = 100;
 
   /// (name, count) pairs in a fixed order, for printing and JSON.
   std::vector<std::pair<std::string, std::int64_t>> entries() const {
@@ -90,13 +101,21 @@ struct CleaningReport {
             {"missing_directors", missing_directors},
             {"missing_actors", missing_actors},
             {"missing_descriptions", missing_descriptions},
-            {"unknown_items", unknown_items}};
+            {"unknown_items", unknown_items},
+            {"skipped_bad_rows", skipped_bad_rows}};
   }
   json::Value to_json() const {
     json::Value v = json::Value::object();
     for (const auto& [k, n] : entries()) v[k] = n;
+    json::Value scale = json::Value::array();
+    scale.push_back(rating_low);
+    scale.push_back(rating_high);
+    v["rating_scale"] = std::move(scale);
+    v["rating_scale_inferred"] = rating_scale_inferred;
     return v;
   }
+  /// "1:5", as --rating-scale takes it.
+  std::string rating_scale_text() const { return number_text(rating_low) + ":" + number_text(rating_high); }
   /// A few readable lines: "dropped 312 duplicate rows; filled 498 missing reviews, ...".
   std::string to_string() const {
     std::string s = "read " + std::to_string(rows_read) + " interaction rows and " + std::to_string(item_rows_read) +
@@ -111,7 +130,23 @@ struct CleaningReport {
          std::to_string(missing_directors) + " directors, " + std::to_string(missing_actors) + " actors, " +
          std::to_string(missing_descriptions) + " descriptions";
     if (unknown_items > 0) s += "\nadded " + std::to_string(unknown_items) + " rated items missing from the catalogue";
+    if (rating_low != 0 || rating_high != 0 || rating_scale_inferred)
+      s += "\nratings on the scale " + rating_scale_text() +
+           (rating_scale_inferred ? " (inferred: the lowest and highest finite rating)" : " (given)");
+    if (skipped_bad_rows > 0) {
+      s += "\nskipped " + std::to_string(skipped_bad_rows) + " bad rows (rating not finite or outside the scale)";
+      for (const std::string& note : bad_rows) s += "\nskipped " + note;
+      if (static_cast<std::int64_t>(bad_rows.size()) < skipped_bad_rows)
+        s += "\n... and " + std::to_string(skipped_bad_rows - static_cast<std::int64_t>(bad_rows.size())) + " more";
+    }
     return s;
+  }
+
+  /// A rating as text: "5", "0.5", "1e+308", "inf".
+  static std::string number_text(double v) {
+    std::ostringstream os;
+    os << v;
+    return os.str();
   }
 };
 
@@ -201,6 +236,13 @@ class Dataset {
   bool has_reviews() const {
     return std::any_of(rows_.begin(), rows_.end(), [](const Interaction& r) { return !r.review.empty(); });
   }
+  /// The scale ratings lie on, [low, high], when known (set by the loaders; data built in code has none).
+  std::optional<std::pair<double, double>> rating_scale() const { return rating_scale_; }
+  void set_rating_scale(double low, double high) {
+    RECSYS_CHECK(std::isfinite(low) && std::isfinite(high) && low <= high, "Dataset: rating scale ", low, ":", high,
+                 " must be finite with low <= high");
+    rating_scale_ = std::pair{low, high};
+  }
   /// What cleaning did when this data set was loaded (all zero for data built in code).
   const CleaningReport& cleaning() const { return report_; }
   void set_cleaning(const CleaningReport& report) { report_ = report; }
@@ -224,6 +266,7 @@ class Dataset {
     out.item_index_ = item_index_;
     out.like_threshold_ = like_threshold_;
     out.report_ = report_;
+    out.rating_scale_ = rating_scale_;
     for (const Interaction& r : interactions) {
       check_user(r.user, "Dataset::with_interactions");
       check_item(r.item, "Dataset::with_interactions");
@@ -300,6 +343,7 @@ class Dataset {
   std::unordered_map<std::string, std::int64_t> user_index_, item_index_;
   double like_threshold_ = 4.0;
   CleaningReport report_;
+  std::optional<std::pair<double, double>> rating_scale_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -320,6 +364,26 @@ class Dataset {
 struct InteractionColumns {
   std::string user = "user_id", item = "item_id", rating = "rating", timestamp = "timestamp", review = "review";
 };
+/// What a loader does with a row whose rating is not finite (inf, -inf, nan) or lies outside the scale.
+enum class BadRows : std::uint8_t {
+  error,  ///< throw, naming the file, line and column of the first such row (the default)
+  skip,   ///< leave the row out; the cleaning report counts it and says where each one was
+};
+
+/// A row rejected by the rating checks under BadRows::error (an Error, so callers may add advice).
+class BadRowError : public Error {
+ public:
+  using Error::Error;
+};
+
+/// The checks every rating of an interactions file must pass before anything learns from it:
+/// finite, and inside [low, high]. Without a scale, the lowest and highest finite rating of the
+/// file become the scale (reported as inferred), so only non-finite ratings are rejected.
+struct RatingRules {
+  std::optional<double> low, high;  ///< both or neither
+  BadRows on_bad_row = BadRows::error;
+};
+
 /// Column names of a catalogue file. The id must exist; the others are used when the file has them.
 struct ItemColumns {
   std::string id = "item_id", title = "title", genres = "genres", director = "director", actors = "actors",
@@ -456,12 +520,107 @@ struct RawRow {
   std::optional<std::string> review;
 };
 
+/// The line (1-based) where each data row of `rows` (ascending data-row indices) starts in `path`:
+/// the file is tokenized again, which is only done when a row is reported (rows span several lines
+/// when a quoted field holds line breaks, so the line is not the row number plus one).
+inline std::vector<std::int64_t> data_row_lines(const std::string& path, const std::vector<std::int64_t>& rows) {
+  data::CsvOptions o;
+  o.na_values = {""};
+  o.infer_types = false;
+  data::CsvReader reader(path, o);
+  std::vector<std::int64_t> lines;
+  std::vector<std::string_view> fields;
+  std::size_t next = 0;
+  for (std::int64_t r = 0; next < rows.size() && reader.next_record(fields); ++r)
+    if (r == rows[next]) {
+      lines.push_back(reader.line());
+      ++next;
+    }
+  lines.resize(rows.size(), 0);
+  return lines;
+}
+
+/// The rating cells of an interactions file, parsed and checked: a value per row and its state.
+struct RatingCells {
+  enum State : std::uint8_t { missing, ok, bad };  ///< bad: not finite or off the scale (skipped)
+  std::vector<double> value;
+  std::vector<std::uint8_t> state;
+};
+
+/// Parses the rating column (read as text, so that "nan" is a bad rating and not an empty cell)
+/// of `path` (column `column`, 0-based) and checks each rating against `rules`. Fills the report's
+/// scale and bad-row notes; throws naming the file, line and column of a cell that is not a number,
+/// or of the first bad rating when rules.on_bad_row is error.
+inline RatingCells check_ratings(const data::Column& rating, std::int64_t column, const std::string& path,
+                                 const RatingRules& rules, CleaningReport& report, const char* op) {
+  RECSYS_CHECK(rules.low.has_value() == rules.high.has_value(), op, ": a rating scale needs both ends");
+  const std::int64_t n = rating.size();
+  const std::string where = "column " + std::to_string(column + 1) + " ('" + rating.name() + "')";
+  RatingCells cells;
+  cells.value.assign(static_cast<std::size_t>(n), 0.0);
+  cells.state.assign(static_cast<std::size_t>(n), RatingCells::missing);
+  bool any = false;
+  double low = 0, high = 0;
+  for (std::int64_t r = 0; r < n; ++r) {
+    if (rating.is_missing(r)) continue;
+    double v = 0;
+    const std::string_view text = rating.string_at(r);
+    if (!data::detail::parse_double(text, v)) {
+      const std::string shown = text.size() > 40 ? std::string(text.substr(0, 40)) + "..." : std::string(text);
+      RECSYS_FAIL(op, ": '", path, "' line ", data_row_lines(path, {r})[0], ", ", where, ": expected a number, got \"",
+                  shown, "\"");
+    }
+    cells.value[static_cast<std::size_t>(r)] = v;
+    cells.state[static_cast<std::size_t>(r)] = RatingCells::ok;
+    if (!std::isfinite(v)) continue;
+    low = any ? std::min(low, v) : v;
+    high = any ? std::max(high, v) : v;
+    any = true;
+  }
+  if (rules.low) {
+    low = *rules.low, high = *rules.high;
+    RECSYS_CHECK(std::isfinite(low) && std::isfinite(high) && low <= high, op, ": the rating scale ",
+                 CleaningReport::number_text(low), ":", CleaningReport::number_text(high),
+                 " must be finite with low <= high");
+  }
+  report.rating_low = low, report.rating_high = high, report.rating_scale_inferred = !rules.low;
+  std::vector<std::int64_t> bad_rows;
+  for (std::int64_t r = 0; r < n; ++r) {
+    const double v = cells.value[static_cast<std::size_t>(r)];
+    if (cells.state[static_cast<std::size_t>(r)] != RatingCells::ok || (std::isfinite(v) && v >= low && v <= high))
+      continue;
+    cells.state[static_cast<std::size_t>(r)] = RatingCells::bad;
+    bad_rows.push_back(r);
+  }
+  if (bad_rows.empty()) return cells;
+  const auto why = [&](std::int64_t r) {
+    const double v = cells.value[static_cast<std::size_t>(r)];
+    return std::isfinite(v) ? CleaningReport::number_text(v) + " is outside the rating scale " + report.rating_scale_text()
+                            : CleaningReport::number_text(v) + " is not a finite rating";
+  };
+  if (rules.on_bad_row == BadRows::error) {
+    const std::int64_t line = data_row_lines(path, {bad_rows[0]})[0];
+    throw BadRowError(::recsys::detail::str_cat(
+        op, ": '", path, "' line ", line, ", ", where, ": ", why(bad_rows[0]),
+        bad_rows.size() > 1 ? " (" + std::to_string(bad_rows.size()) + " bad rows in all)" : std::string(),
+        "; fix the data, give the rating scale, or skip bad rows"));
+  }
+  report.skipped_bad_rows += static_cast<std::int64_t>(bad_rows.size());
+  const std::vector<std::int64_t> noted(
+      bad_rows.begin(), bad_rows.begin() + static_cast<std::ptrdiff_t>(std::min(bad_rows.size(), CleaningReport::kMaxBadRowNotes)));
+  const std::vector<std::int64_t> lines = data_row_lines(path, noted);
+  for (std::size_t k = 0; k < noted.size(); ++k)
+    report.bad_rows.push_back("'" + path + "' line " + std::to_string(lines[k]) + ", " + where + ": " + why(noted[k]));
+  return cells;
+}
+
 /// Reads, merges and cleans the interactions file against `items` (extended with unknown items).
 inline Dataset read_interactions(const std::string& path, const InteractionColumns& c, std::vector<Item> items,
-                                 CleaningReport report, double like_threshold, const char* op) {
+                                 CleaningReport report, double like_threshold, const char* op,
+                                 const RatingRules& rules = {}) {
   std::vector<std::pair<std::string, data::ColumnType>> dtypes{{c.user, data::ColumnType::string},
                                                                {c.item, data::ColumnType::string},
-                                                               {c.rating, data::ColumnType::float64}};
+                                                               {c.rating, data::ColumnType::string}};
   if (!c.timestamp.empty()) dtypes.emplace_back(c.timestamp, data::ColumnType::int64);
   const data::Table t = read_table(path, op, std::move(dtypes));
   const data::Column* user = required_column(t, c.user, path, op);
@@ -470,15 +629,20 @@ inline Dataset read_interactions(const std::string& path, const InteractionColum
   const data::Column* timestamp = optional_column(t, c.timestamp);
   const data::Column* review = optional_column(t, c.review);
 
+  // 0. Ratings finite and on the scale, before anything learns from them.
+  const RatingCells ratings = check_ratings(*rating, t.column_index(c.rating), path, rules, report, op);
+
   // 1. Merge repeated (user, item) pairs into their first row.
   std::vector<RawRow> rows;
   std::unordered_map<std::string, std::size_t> first_of;
   report.rows_read += t.num_rows();
   for (std::int64_t r = 0; r < t.num_rows(); ++r) {
+    const std::uint8_t cell = ratings.state[static_cast<std::size_t>(r)];
+    if (cell == RatingCells::bad) continue;
     RECSYS_CHECK(!user->is_missing(r) && !item->is_missing(r), op, ": '", path, "' data row ", r + 1,
                  " has no user or item id");
     RawRow row{std::string(user->string_at(r)), std::string(item->string_at(r)), {}, {}, {}};
-    if (!rating->is_missing(r)) row.rating = rating->float_at(r);
+    if (cell == RatingCells::ok) row.rating = ratings.value[static_cast<std::size_t>(r)];
     else ++report.missing_ratings;
     if (timestamp) {
       if (!timestamp->is_missing(r)) row.timestamp = timestamp->int_at(r);
@@ -550,16 +714,28 @@ inline Dataset read_interactions(const std::string& path, const InteractionColum
       if (has_last[u]) out[r].timestamp = last[u];
       else pending.push_back(r);
     }
-    for (std::size_t r : pending) {
-      for (std::size_t n = r + 1; n < out.size(); ++n)
-        if (out[n].user == out[r].user && had_time[n]) {
-          out[r].timestamp = out[n].timestamp;
-          break;
-        }
+    // Rows before a user's first timestamp take the next one: one backward pass keeps, per user,
+    // the nearest later timestamp (a scan forward from each pending row was quadratic when a whole
+    // column is empty).
+    std::fill(has_last.begin(), has_last.end(), 0);
+    std::size_t p = pending.size();
+    for (std::size_t r = out.size(); r-- > 0 && p > 0;) {
+      const auto u = static_cast<std::size_t>(out[r].user);
+      if (pending[p - 1] == r) {
+        --p;
+        if (has_last[u]) out[r].timestamp = last[u];
+        continue;
+      }
+      if (had_time[r]) {
+        last[u] = out[r].timestamp;
+        has_last[u] = 1;
+      }
     }
   }
   Dataset d(std::move(user_ids), std::move(items), std::move(out), like_threshold);
   d.set_cleaning(report);
+  if (!report.rating_scale_inferred || !d.empty())  // kept rows have finite ratings, so the inferred scale is real
+    d.set_rating_scale(report.rating_low, report.rating_high);
   return d;
 }
 
@@ -568,24 +744,27 @@ inline Dataset read_interactions(const std::string& path, const InteractionColum
 /// Loads an interactions file and a catalogue file and cleans them (see above). The defaults read
 /// the synthetic site's user_data.csv (user_id,item_id,rating,review,timestamp) and item_data.csv
 /// (item_id,title,genres,director,actors,description), genres and actors '|'-separated.
+/// Ratings are checked against `ratings` first (see RatingRules).
 inline Dataset load_interactions(const std::string& interactions_csv, const std::string& items_csv,
                                  const InteractionColumns& columns = {}, const ItemColumns& item_columns = {},
-                                 double like_threshold = 4.0) {
+                                 double like_threshold = 4.0, const RatingRules& ratings = {}) {
   CleaningReport report;
   std::vector<Item> items = detail::read_items(items_csv, item_columns, report, "load_interactions");
   return detail::read_interactions(interactions_csv, columns, std::move(items), report, like_threshold,
-                                   "load_interactions");
+                                   "load_interactions", ratings);
 }
 
 /// The synthetic site written by data::write_synthetic (or `recsys generate`) in `dir`.
-inline Dataset load_synthetic(const std::string& dir) {
+inline Dataset load_synthetic(const std::string& dir, const RatingRules& ratings = {}) {
   namespace fs = std::filesystem;
-  return load_interactions((fs::path(dir) / "user_data.csv").string(), (fs::path(dir) / "item_data.csv").string());
+  return load_interactions((fs::path(dir) / "user_data.csv").string(), (fs::path(dir) / "item_data.csv").string(), {},
+                           {}, 4.0, ratings);
 }
 
 /// MovieLens loading options.
 struct MovieLensOptions {
   bool tags = true;  ///< add tags.csv's tags (when the file exists) to each movie's text
+  RatingRules ratings = {};  ///< checks on ratings.csv's ratings
 };
 
 /// A MovieLens folder (ml-latest-small and friends): ratings.csv (userId,movieId,rating,timestamp)
@@ -620,7 +799,7 @@ inline Dataset load_movielens(const std::string& dir, const MovieLensOptions& op
   return detail::read_interactions((root / "ratings.csv").string(),
                                    {.user = "userId", .item = "movieId", .rating = "rating", .timestamp = "timestamp",
                                     .review = ""},
-                                   std::move(items), report, 4.0, "load_movielens");
+                                   std::move(items), report, 4.0, "load_movielens", options.ratings);
 }
 
 /// One UCI "Sentiment Labelled Sentences" file (sentence<TAB>label, no header, quoting off: the IMDB
@@ -670,8 +849,10 @@ inline Dataset load_uci_sentences(const std::vector<std::string>& paths) {
       rows.push_back(std::move(x));
     }
   }
+  report.rating_low = 0, report.rating_high = 1;  // labels, checked above
   Dataset d(std::move(users), std::move(items), std::move(rows), 1.0);
   d.set_cleaning(report);
+  d.set_rating_scale(0, 1);
   return d;
 }
 
@@ -719,6 +900,12 @@ inline void Dataset::save(const std::string& dir, bool with_reviews) const {
   }
   json::Value meta = json::Value::object();
   meta["like_threshold"] = like_threshold_;
+  if (rating_scale_) {
+    json::Value scale = json::Value::array();
+    scale.push_back(rating_scale_->first);
+    scale.push_back(rating_scale_->second);
+    meta["rating_scale"] = std::move(scale);
+  }
   meta["users"] = num_users();
   meta["items"] = num_items();
   meta["interactions"] = size();
@@ -781,7 +968,10 @@ inline Dataset load_dataset(const std::string& dir) {
     if (review && !review->is_missing(r)) x.review = std::string(review->string_at(r));
     rows.push_back(std::move(x));
   }
-  return catalogue.with_interactions(std::move(rows));
+  Dataset out = catalogue.with_interactions(std::move(rows));
+  if (const json::Value* scale = meta.find("rating_scale"); scale && scale->is_array() && scale->size() == 2)
+    out.set_rating_scale(scale->at(0).as_double(), scale->at(1).as_double());
+  return out;
 }
 
 }  // namespace recsys::rec

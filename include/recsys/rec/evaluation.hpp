@@ -1,6 +1,7 @@
 // recsys/rec/evaluation.hpp — evaluation protocols for recommenders: seeded rating splits with RMSE/MAE and baselines, classification metrics, stratified K-fold cross-validation; ranking protocols (holdout.hpp, ranking_evaluation.hpp) come with it.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <memory>
@@ -169,6 +170,14 @@ struct CrossValidation {
 inline CrossValidation cross_validate(const std::string& kind, const Dataset& data, const FitOptions& options,
                                       std::int64_t folds = 5, std::uint64_t seed = 42) {
   const std::vector<int> y = liked_labels(data);
+  // Before the first fold: a class with fewer rows than folds leaves some test fold without it,
+  // and that fold's AUC, precision or recall is undefined (NaN) after every fold has been trained.
+  const auto liked = static_cast<std::int64_t>(std::count(y.begin(), y.end(), 1));
+  const auto other = static_cast<std::int64_t>(y.size()) - liked;
+  RECSYS_CHECK(liked >= folds && other >= folds, "cross_validate: ", folds, "-fold cross-validation needs at least ",
+               folds, " liked and ", folds, " not-liked interactions (liked = rating >= ", data.like_threshold(),
+               "), and these data have ", liked, " liked and ", other,
+               " not liked; use fewer folds or a protocol that ranks (split, leave-last-out)");
   const std::vector<data::Split> splits = data::StratifiedKFold(folds, true, seed).split(y);
   CrossValidation cv;
   for (const data::Split& s : splits) {

@@ -16,6 +16,7 @@
 
 #include "recsys/autograd/grad_mode.hpp"
 #include "recsys/core/error.hpp"
+#include "recsys/core/finite.hpp"
 #include "recsys/core/parallel.hpp"
 #include "recsys/io/atomic_file.hpp"
 #include "recsys/io/json.hpp"
@@ -376,10 +377,12 @@ class Recommender {
   void save(const std::string& dir) const {
     require_fitted("save");
     namespace fs = std::filesystem;
+    const NamedTensors tensors = state_tensors();
+    // Before anything is written: a model of NaNs must never replace a working one.
+    check_finite_tensors(tensors, name() + ".save: not saving '" + dir + "'");
     fs::create_directories(dir);
     data_.save(dir, false);
-    io::save_safetensors((fs::path(dir) / "model.safetensors").string(), state_tensors(),
-                         {{"model", name()}});
+    io::save_safetensors((fs::path(dir) / "model.safetensors").string(), tensors, {{"model", name()}});
     json::Value v = json::Value::object();
     v["format"] = "recsys-recommender";
     v["version"] = 1;
@@ -405,6 +408,7 @@ class Recommender {
     const std::string weights = (fs::path(dir) / "model.safetensors").string();
     RECSYS_CHECK(fs::is_regular_file(weights), name(), ".load: no file '", weights, "'");
     const NamedTensors tensors = io::load_safetensors(weights);
+    check_finite_tensors(tensors, name() + ".load: '" + weights + "'");
     fitted_ = false;
     options_ = options;
     set_data(std::move(data));

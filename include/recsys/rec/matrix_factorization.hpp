@@ -6,11 +6,14 @@
 #include <cstdint>
 #include <memory>
 #include <numeric>
+#include <optional>
+#include <utility>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "recsys/core/factory.hpp"
+#include "recsys/core/finite.hpp"
 #include "recsys/cpu/gemm.hpp"
 #include "recsys/metrics/classification.hpp"
 #include "recsys/nn/embedding.hpp"
@@ -84,6 +87,12 @@ class MatrixFactorization : public Recommender {
     Generator gen(o.seed);
     net_ = std::make_unique<FactorModel>(train.num_users(), train.num_items(), o.factors, gen);
     mu_ = o.loss == "mse" ? train.mean_rating() : 0.0;
+    scale_ = train.rating_scale();
+    if (!scale_ && o.loss == "mse") {  // data built in code: the training ratings' range
+      double lo = train[0].rating, hi = lo;
+      for (const Interaction& x : train.interactions()) lo = std::min(lo, x.rating), hi = std::max(hi, x.rating);
+      scale_ = std::pair{lo, hi};
+    }
     const std::unique_ptr<optim::Optimizer> optimizer = optimizer_for(o)(net_->parameters());
     History h = o.loss == "mse" ? fit_mse(train, o, *optimizer, gen) : fit_bpr(train, o, *optimizer, gen);
     threshold_ = train.like_threshold();
@@ -133,6 +142,16 @@ class MatrixFactorization : public Recommender {
     }
   }
 
+  /// Predicted ratings ("mse"), clipped to the rating scale: a rating of 5.29 on a 1-5 scale is
+  /// never right, and clipping can only bring it closer. Ranking scores (score, score_users,
+  /// recommend) stay unclipped, so items above the top of the scale keep their order.
+  std::vector<double> predict_rows(const Dataset& rows) const override {
+    std::vector<double> out = Recommender::predict_rows(rows);
+    if (options().loss == "mse" && scale_)
+      for (double& v : out) v = std::clamp(v, scale_->first, scale_->second);
+    return out;
+  }
+
   /// Cosine of the item factor vectors q_i and q_j (0 for a zero vector).
   bool item_similarities(std::int64_t item, std::span<double> out) const override {
     const Tensor& q = net_->item_factors.embeddings();
@@ -158,6 +177,12 @@ class MatrixFactorization : public Recommender {
   json::Value state_json() const override {
     json::Value v = json::Value::object();
     v["threshold"] = threshold_;
+    if (scale_) {
+      json::Value scale = json::Value::array();
+      scale.push_back(scale_->first);
+      scale.push_back(scale_->second);
+      v["rating_scale"] = std::move(scale);
+    }
     return v;
   }
   NamedTensors state_tensors() const override {
@@ -175,6 +200,9 @@ class MatrixFactorization : public Recommender {
     mu_ = find_tensor(tensors, "global_mean").item<double>();
     net_ = std::move(net);
     threshold_ = threshold;
+    scale_.reset();  // files from before the clip hold none: predictions stay as they were
+    if (const json::Value* s = state.is_object() ? state.find("rating_scale") : nullptr; s && s->is_array() && s->size() == 2)
+      scale_ = std::pair{s->at(0).as_double(), s->at(1).as_double()};
   }
 
  private:
@@ -223,11 +251,13 @@ class MatrixFactorization : public Recommender {
         const Tensor pred = sum(pu * qi, 1) + bu + bi;  // minus μ, which the targets have subtracted
         const Tensor err = mse_loss(pred, from_vector(r));
         const Tensor loss = o.l2 > 0 ? err + penalty({pu, qi, bu.reshape({end - begin, 1}), bi.reshape({end - begin, 1})}) * o.l2 : err;
+        const double loss_value = loss.item<double>();
+        check_finite_loss(loss_value, "mf.fit", epoch + 1, step + 1, opt.lr());
         opt.zero_grad();
         loss.backward();
         opt.step();
         sq += err.item<double>() * static_cast<double>(end - begin);
-        loss_sum += loss.item<double>() * static_cast<double>(end - begin);
+        loss_sum += loss_value * static_cast<double>(end - begin);
         if (o.verbose == 1) bar.update(step + 1, {{"loss", loss_sum / static_cast<double>(end)}});
       }
       const ProgressValues logs{{"loss", loss_sum / static_cast<double>(n)}, {"rmse", std::sqrt(sq / static_cast<double>(n))}};
@@ -263,10 +293,12 @@ class MatrixFactorization : public Recommender {
         const Tensor diff = sum(pu * (qi - qj), 1) + (bi - bj).reshape({b});
         const Tensor fit = binary_cross_entropy_with_logits(diff, ones({b}));  // -log σ(diff)
         const Tensor loss = o.l2 > 0 ? fit + penalty({pu, qi, qj, bi, bj}) * o.l2 : fit;
+        const double loss_value = loss.item<double>();
+        check_finite_loss(loss_value, "mf.fit", epoch + 1, step + 1, opt.lr());
         opt.zero_grad();
         loss.backward();
         opt.step();
-        loss_sum += loss.item<double>() * static_cast<double>(b);
+        loss_sum += loss_value * static_cast<double>(b);
         for (double d : diff.to_vector<double>()) correct += d > 0;
         if (o.verbose == 1) bar.update(step + 1, {{"loss", loss_sum / static_cast<double>(end)}});
       }
@@ -292,6 +324,7 @@ class MatrixFactorization : public Recommender {
   std::unique_ptr<FactorModel> net_;
   double mu_ = 0;
   double threshold_ = 4;
+  std::optional<std::pair<double, double>> scale_;  ///< predicted ratings are clipped to it ("mse")
 };
 
 }  // namespace recsys::rec

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "recsys/core/factory.hpp"
+#include "recsys/core/finite.hpp"
 #include "recsys/nn/module.hpp"
 #include "recsys/ops/embedding.hpp"
 #include "recsys/ops/loss.hpp"
@@ -180,11 +181,13 @@ class SequentialRecommender : public Recommender {
         batch.assign(windows.begin() + begin, windows.begin() + end);
         const Batch b = make_batch(batch, true);
         const Tensor loss = cross_entropy(forward_positions(b), b.targets);
+        const double loss_value = loss.item<double>();
+        check_finite_loss(loss_value, name() + ".fit", epoch + 1, step + 1, opt.lr());
         opt.zero_grad();
         loss.backward();
         opt.step();
         const auto count = static_cast<double>(b.targets.size(0));
-        loss_sum += loss.item<double>() * count;
+        loss_sum += loss_value * count;
         targets += count;
         if (o.verbose == 1) bar.update(step + 1, {{"loss", loss_sum / targets}});
       }

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "recsys/core/finite.hpp"
 #include "recsys/core/random.hpp"
 #include "recsys/nn/module.hpp"
 #include "recsys/nn/serialize.hpp"
@@ -195,7 +196,7 @@ class Model {
     for (int epoch = 0; epoch < options.epochs; ++epoch) {
       if (options.verbose > 0) std::fprintf(options.out, "Epoch %d/%d\n", epoch + 1, options.epochs);
       ProgressBar bar((train_x.size(0) + options.batch_size - 1) / options.batch_size, options.verbose, options.out);
-      Logs logs = train_epoch(train_x, train_y, options, gen, bar);
+      Logs logs = train_epoch(train_x, train_y, options, gen, bar, epoch);
       if (val.x.defined())
         for (const auto& [k, v] : run_evaluation(val.x, val.y, options.batch_size, 0, options.out))
           logs.emplace_back("val_" + k, v);
@@ -340,7 +341,8 @@ class Model {
   }
 
   /// One pass over (x, y) in a fresh seeded order: per batch zero_grad, forward, loss, backward, step.
-  Logs train_epoch(const Tensor& x, const Tensor& y, const FitOptions& options, Generator& gen, ProgressBar& bar) {
+  Logs train_epoch(const Tensor& x, const Tensor& y, const FitOptions& options, Generator& gen, ProgressBar& bar,
+                   int epoch) {
     const std::int64_t n = x.size(0), batch = options.batch_size, steps = (n + batch - 1) / batch;
     const Device dev = device();
     order_.resize(static_cast<std::size_t>(n));
@@ -359,9 +361,11 @@ class Model {
       const Tensor prediction = net_(xb);
       const Tensor target = shaped_target(yb.to(prediction.device()), prediction);
       const Tensor loss = compute_loss("fit", prediction, target);
+      const double loss_value = loss.item<double>();
+      check_finite_loss(loss_value, "fit", epoch + 1, step + 1, optimizer_->lr());  // before the step spreads it
       loss.backward();
       optimizer_->step();
-      loss_sum += loss.item<double>() * static_cast<double>(rows);
+      loss_sum += loss_value * static_cast<double>(rows);
       tracker.update(prediction.detach(), target);
       if (options.verbose == 1) {
         Logs running{{"loss", loss_sum / static_cast<double>(begin + rows)}};
