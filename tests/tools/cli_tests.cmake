@@ -30,12 +30,22 @@ function(recsys_cli_case name)
   endif()
 endfunction()
 
-# recsys_cli_damage(NAME FIXTURE SRC DST FILE TEXT): copies run folder SRC to DST and overwrites one file.
+# recsys_cli_damage(NAME FIXTURE NEEDS SRC DST FILE TEXT [RESEAL]): copies run folder SRC to DST and overwrites one
+# file; RESEAL updates manifest.json to match, so the damage reaches the file's parser instead of the manifest check.
 function(recsys_cli_damage name fixture needs src dst file text)
+  set(reseal 0)
+  if("RESEAL" IN_LIST ARGN)
+    set(reseal 1)
+  endif()
   add_test(NAME tools/${name} COMMAND ${CMAKE_COMMAND} -DSRC=${RECSYS_CLI_WORK}/${src} -DDST=${RECSYS_CLI_WORK}/${dst}
-                                      -DFILE=${file} "-DTEXT=${text}" -P ${PROJECT_SOURCE_DIR}/tests/tools/damage.cmake)
+                                      -DFILE=${file} "-DTEXT=${text}" -DRESEAL=${reseal}
+                                      -P ${PROJECT_SOURCE_DIR}/tests/tools/damage.cmake)
   set_tests_properties(tools/${name} PROPERTIES FIXTURES_SETUP ${fixture} FIXTURES_REQUIRED ${needs})
 endfunction()
+
+# The run-folder pieces in-process (manifest, siblings, lock, publishing), beside cli_units_test.cpp.
+recsys_check_test_names(${PROJECT_SOURCE_DIR}/tests/tools/run_folder_test.cpp)
+target_sources(recsys_tools_tests PRIVATE ${PROJECT_SOURCE_DIR}/tests/tools/run_folder_test.cpp)
 
 # ---- help: the overview and every subcommand ----
 recsys_cli_case(help RC 0 EXPECT "usage: recsys COMMAND" ARGS --help)
@@ -115,7 +125,7 @@ recsys_cli_case(pipeline_evaluate_scores_validation RC 0 NEEDS "cli_tuned;cli_tu
 recsys_cli_case(evaluate_scores_wrong_shape RC 1 ONE_LINE NEEDS cli_tuned EXPECT "is not an .npy file"
                 ARGS evaluate runs/tuned --scores runs/tuned/config.json)
 recsys_cli_damage(damage_candidates cli_bad_candidates cli_sampled runs/sampled runs/bad_candidates candidates.csv
-                  "user_id,item_id,role\n1,2,target\n")
+                  "user_id,item_id,role\n1,2,target\n" RESEAL)
 recsys_cli_case(evaluate_damaged_candidates RC 1 ONE_LINE NEEDS cli_bad_candidates EXPECT "candidates.csv' lists 1 candidates"
                 ARGS evaluate runs/bad_candidates)
 recsys_cli_case(pipeline_evaluate RC 0 NEEDS cli_mf EXPECT "matches the stored metrics.json" ARGS evaluate runs/mf)
@@ -137,12 +147,58 @@ recsys_cli_case(compare_no_ratings RC 1 ONE_LINE NEEDS cli_mf_split EXPECT "has 
                 ARGS compare runs/mf_split runs/mf_split --metric ndcg@10)
 recsys_cli_case(evaluate_no_data RC 1 ONE_LINE NEEDS cli_mf EXPECT "no file 'nowhere.csv'"
                 ARGS evaluate runs/mf --users nowhere.csv --items nowhere.csv)
-recsys_cli_damage(damage_config cli_bad_config cli_pop runs/pop runs/bad_config config.json "{ \"model\": ")
+recsys_cli_damage(damage_config cli_bad_config cli_pop runs/pop runs/bad_config config.json "{ \"model\": " RESEAL)
 recsys_cli_case(evaluate_damaged_config RC 1 ONE_LINE NEEDS cli_bad_config EXPECT "config.json' is damaged: json: line 1"
                 ARGS evaluate runs/bad_config)
-recsys_cli_damage(damage_weights cli_bad_weights cli_mf runs/mf runs/bad_weights model.safetensors "not a weight file")
+recsys_cli_damage(damage_weights cli_bad_weights cli_mf runs/mf runs/bad_weights model.safetensors "not a weight file" RESEAL)
 recsys_cli_case(recommend_damaged_weights RC 1 ONE_LINE NEEDS cli_bad_weights EXPECT "model.safetensors"
                 ARGS recommend runs/bad_weights --user 1)
-recsys_cli_damage(damage_per_user cli_bad_per_user cli_mf runs/mf runs/bad_per_user per_user.csv "user_id,hr@10,ndcg@10\n1,1,lots\n")
+recsys_cli_damage(damage_per_user cli_bad_per_user cli_mf runs/mf runs/bad_per_user per_user.csv "user_id,hr@10,ndcg@10\n1,1,lots\n" RESEAL)
 recsys_cli_case(compare_damaged_per_user RC 1 ONE_LINE NEEDS "cli_bad_per_user;cli_mf"
                 EXPECT "data row 1 column ndcg@10 holds 'lots', not a number" ARGS compare runs/mf runs/bad_per_user)
+
+# Data validation, numerical guards and the usage-mistake rule (issue 18): their own file.
+include(${CMAKE_CURRENT_LIST_DIR}/validation_tests.cmake)
+
+# ---- a run folder is one sealed unit (manifest.json): cut, missing, foreign and unlisted files are refused ----
+recsys_cli_damage(damage_cut_rows cli_cut_rows cli_mf runs/mf runs/cut_rows interactions.csv "user_id,item_id,rating,timestamp\n1,2,3,4\n")
+recsys_cli_case(recommend_cut_rows RC 1 ONE_LINE NEEDS cli_cut_rows EXPECT "interactions.csv' is 41 bytes, manifest.json lists"
+                ARGS recommend runs/cut_rows --user 1)
+recsys_cli_damage(damage_missing_held_out cli_missing_held_out cli_mf runs/mf runs/missing_held_out held_out.csv "<remove>")
+recsys_cli_case(recommend_missing_held_out RC 1 ONE_LINE NEEDS cli_missing_held_out
+                EXPECT "held_out.csv' is missing (listed in manifest.json): the run folder is incomplete"
+                ARGS recommend runs/missing_held_out --user 1)
+recsys_cli_damage(damage_extra_file cli_extra_file cli_mf runs/mf runs/extra_file candidates.csv "user_id,item_id,target\n")
+recsys_cli_case(evaluate_extra_file RC 1 ONE_LINE NEEDS cli_extra_file
+                EXPECT "candidates.csv' is not listed in manifest.json: the folder mixes files of two runs"
+                ARGS evaluate runs/extra_file)
+recsys_cli_damage(damage_same_size cli_same_size cli_pop runs/pop runs/same_size history.csv "EPOCH\n")
+recsys_cli_case(compare_changed_file RC 1 ONE_LINE NEEDS "cli_same_size;cli_mf"
+                EXPECT "history.csv' does not match its sha256 in manifest.json" ARGS compare runs/same_size runs/mf)
+recsys_cli_damage(damage_no_manifest cli_no_manifest cli_pop runs/pop runs/no_manifest manifest.json "<remove>")
+recsys_cli_case(recommend_no_manifest RC 1 ONE_LINE NEEDS cli_no_manifest
+                EXPECT "has no manifest.json: it was written by a recsys older than run manifests" ARGS recommend runs/no_manifest --user 1)
+recsys_cli_damage(damage_bad_manifest cli_bad_manifest cli_pop runs/pop runs/bad_manifest manifest.json
+                  "{\"format\": \"recsys-run-manifest\", \"version\": 1, \"identity\": {}, \"files\": [{\"path\": \"../config.json\"}]}")
+recsys_cli_case(recommend_bad_manifest RC 1 ONE_LINE NEEDS cli_bad_manifest
+                EXPECT "manifest.json' is not a valid run manifest: a \"files\" entry has no safe relative \"path\""
+                ARGS recommend runs/bad_manifest --user 1)
+# --out is checked before any data are read: exit 2 naming the problem
+recsys_cli_case(train_out_is_file RC 2 ONE_LINE NEEDS cli_data EXPECT "--out '${RECSYS_CLI_DATA}/items.csv' is a file, not a run folder"
+                ARGS train --model popularity --data data --out ${RECSYS_CLI_DATA}/items.csv)
+recsys_cli_case(train_out_under_file RC 2 ONE_LINE NEEDS cli_data EXPECT "items.csv' is a file, not a folder"
+                ARGS train --model popularity --data data --out ${RECSYS_CLI_DATA}/items.csv/run)
+recsys_cli_case(train_out_not_a_run RC 2 ONE_LINE NEEDS cli_data EXPECT "is a folder that is not a run folder"
+                ARGS train --model popularity --data data --out ${RECSYS_CLI_DATA})
+recsys_cli_case(train_out_dot RC 2 ONE_LINE NEEDS cli_data EXPECT "is not a folder train can replace"
+                ARGS train --model popularity --data data --out .)
+
+# ---- crashes while writing a run folder: SIGKILL at every step, a file-size limit, a full disk, two writers ----
+add_test(NAME tools/run_folder_faults
+         COMMAND bash ${PROJECT_SOURCE_DIR}/tests/tools/run_folder_faults.sh $<TARGET_FILE:recsys_cli>
+                 ${CMAKE_CURRENT_BINARY_DIR}/run_folder_faults)
+set_tests_properties(tools/run_folder_faults PROPERTIES ENVIRONMENT "OMP_NUM_THREADS=2" TIMEOUT 600 SKIP_RETURN_CODE 77)
+add_test(NAME tools/run_folder_full_disk
+         COMMAND bash ${PROJECT_SOURCE_DIR}/tests/tools/run_folder_full_disk.sh $<TARGET_FILE:recsys_cli>
+                 ${CMAKE_CURRENT_BINARY_DIR}/run_folder_full_disk)
+set_tests_properties(tools/run_folder_full_disk PROPERTIES ENVIRONMENT "OMP_NUM_THREADS=2" TIMEOUT 300 SKIP_RETURN_CODE 77)

@@ -191,6 +191,7 @@ inline int run_compare(const Args& args) {
     unit = "held-out ratings";
   }
 
+  for (const RunFolder& run : runs) run.check_unchanged();  // all read from the folders RunFolder::open verified
   std::printf("A/B comparison of %s over %lld %s (paired bootstrap, %lld resamples, seed %llu)\n", metric.c_str(),
               static_cast<long long>(r.n), unit.c_str(), static_cast<long long>(r.resamples),
               static_cast<unsigned long long>(boot.seed));

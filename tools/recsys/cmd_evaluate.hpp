@@ -110,6 +110,7 @@ inline int evaluate_scores(const Args& args, const RunFolder& run, const rec::Da
                            std::to_string(eval.ks.front()) + " " +
                            fixed(stored.at("ranking").at("ndcg@" + std::to_string(eval.ks.front())).as_double()) + "\n";
   }
+  run.check_unchanged();  // everything read came from the one folder RunFolder::open verified
   if (args.flag("json")) {
     json::Value v = e.metrics.at("ranking");
     v["name"] = name;
@@ -157,6 +158,7 @@ inline int run_evaluate(const Args& args) {
   check_candidates_file(run.candidates(), data, prepared);
   if (args.given("scores")) return evaluate_detail::evaluate_scores(args, run, data, prepared, eval);
   const std::unique_ptr<rec::Recommender> model = rec::load_recommender(run.model_dir().string());
+  run.check_unchanged();  // everything read came from the one folder RunFolder::open verified
   RECSYS_CHECK(model->data().size() == prepared.train.size(), "run '", run.dir.string(), "': the saved model was trained on ",
                model->data().size(), " interactions, but the rebuilt split trains on ", prepared.train.size());
   std::printf("run %s: %s reloaded, %s protocol rebuilt from %s\n\n", run.dir.string().c_str(), model->name().c_str(),

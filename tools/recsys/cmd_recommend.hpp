@@ -70,6 +70,7 @@ inline Loaded load(const std::string& path) {
     const UnitTable t = UnitTable::read(run.held_out(), 2);
     for (std::size_t r = 0; r < t.rows(); ++r) l.held_out.emplace(t.keys[0][r], t.keys[1][r]);
   }
+  run.check_unchanged();  // everything read came from the one folder RunFolder::open verified
   return l;
 }
 

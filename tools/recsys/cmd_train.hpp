@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <optional>
@@ -19,6 +20,7 @@
 #include "data_source.hpp"
 #include "protocol.hpp"
 #include "run_folder.hpp"
+#include "run_publish.hpp"
 #include "tuning.hpp"
 
 namespace recsys::cli {
@@ -174,6 +176,14 @@ inline int run_train(const Args& args) {
   const EvalSettings eval = eval_settings(args);
   const DataSource source = resolve_data(args);
   const RunFolder run{args.given("out") ? args.str("out") : "runs/" + kind};
+  // The run folder's checks before any data are read: --out usable (exit 2), no other train writing it
+  // (exit 1). Then the run is written into a staging folder beside it and swapped in whole at the end
+  // (run_publish.hpp). A file-size limit must fail a write with EFBIG (reported, naming the file) rather
+  // than kill the process with SIGXFSZ.
+  ::signal(SIGXFSZ, SIG_IGN);
+  const RunSiblings where = check_out_folder(run.dir.string());
+  RunPublisher publisher(where);
+  const RunFolder stage{publisher.staging()};
   if (options.threads > 0) set_num_threads(options.threads);
 
   const rec::Dataset data = load_data(source);
@@ -228,9 +238,9 @@ inline int run_train(const Args& args) {
   if (eval.protocol == "none") evaluation.metrics["protocol"] = "none";
   std::printf("\n%s", evaluation.report.c_str());
 
-  // The run folder: the model first (it creates the folder), then what describes it.
-  fs::create_directories(run.dir);
-  model->save(run.model_dir().string());
+  // The run, written into the staging folder (never into the published one), then sealed and swapped in.
+  model->save(stage.model_dir().string());
+  publisher.wrote("model (model.json, model.safetensors, users.csv, items.csv, interactions.csv, dataset.json)");
   json::Value config = json::Value::object();
   config["format"] = "recsys-run";
   config["version"] = 1;
@@ -249,35 +259,58 @@ inline int run_train(const Args& args) {
   config["cleaning"] = data.cleaning().to_json();
   config["evaluation"] = eval.to_json();
   if (tuned) config["tuned"] = tuned->result.points[tuned->result.best].settings;
-  write_json(run.config(), config);
+  write_json(stage.config(), config);
+  publisher.wrote("config.json");
   json::Value seconds = json::Value::object();
   seconds["fit"] = fit_seconds;
   seconds["evaluate"] = eval_seconds;
   evaluation.metrics["seconds"] = seconds;
-  write_json(run.metrics(), evaluation.metrics);
-  io::write_file_atomic(run.history().string(), history.to_csv());
-  io::write_file_atomic(run.curves().string(), train_detail::curves_svg(history, kind));
-  for (const fs::path& stale : {run.per_user(), run.per_row(), run.held_out(), run.candidates(), run.tuning(),
-                                run.profile_text(), run.profile_svg(), run.profile_trace()})
-    fs::remove(stale);
-  fs::remove_all(run.validation_dir());
+  write_json(stage.metrics(), evaluation.metrics);
+  publisher.wrote("metrics.json");
+  io::write_file_atomic(stage.history().string(), history.to_csv());
+  publisher.wrote("history.csv");
+  io::write_file_atomic(stage.curves().string(), train_detail::curves_svg(history, kind));
+  publisher.wrote("curves.svg");
   if (tuned) {
-    write_json(run.tuning(), tuned->result.to_json());
-    if (tuned->validation) write_split(prepared.train, *tuned->validation, run.validation_dir());
+    write_json(stage.tuning(), tuned->result.to_json());
+    publisher.wrote("tuning.json");
+    if (tuned->validation) {
+      write_split(prepared.train, *tuned->validation, stage.validation_dir());
+      publisher.wrote("validation/");
+    }
   }
   if (profile) {
-    io::write_file_atomic(run.profile_text().string(), profile->scope_table(1000) + "\n" + profile->table(1000));
-    io::write_file_atomic(run.profile_svg().string(),
+    io::write_file_atomic(stage.profile_text().string(), profile->scope_table(1000) + "\n" + profile->table(1000));
+    io::write_file_atomic(stage.profile_svg().string(),
                           render_profile_svg(*profile, "recsys train --model " + kind + ": kernel time of the fit"));
-    io::write_file_atomic(run.profile_trace().string(), io::chrome_trace(*profile));
+    io::write_file_atomic(stage.profile_trace().string(), io::chrome_trace(*profile));
+    publisher.wrote("profile.txt, profile.svg, profile.trace.json");
   }
-  if (evaluation.per_user.rows() > 0) evaluation.per_user.write(run.per_user());
-  if (evaluation.per_row.rows() > 0) evaluation.per_row.write(run.per_row());
+  if (evaluation.per_user.rows() > 0) {
+    evaluation.per_user.write(stage.per_user());
+    publisher.wrote("per_user.csv");
+  }
+  if (evaluation.per_row.rows() > 0) {
+    evaluation.per_row.write(stage.per_row());
+    publisher.wrote("per_row.csv");
+  }
   const UnitTable held = held_out_table(data, prepared.test);
-  if (held.rows() > 0) held.write(run.held_out());
+  if (held.rows() > 0) {
+    held.write(stage.held_out());
+    publisher.wrote("held_out.csv");
+  }
   const UnitTable candidates = candidates_table(data, prepared);
-  if (candidates.rows() > 0) candidates.write(run.candidates());
-  std::printf("\nwrote %s/: config.json metrics.json history.csv curves.svg model.safetensors%s%s%s%s%s%s\n",
+  if (candidates.rows() > 0) {
+    candidates.write(stage.candidates());
+    publisher.wrote("candidates.csv");
+  }
+  json::Value identity = json::Value::object();
+  identity["model"] = kind;
+  identity["created"] = config["created"];
+  identity["command"] = config["command"];
+  identity["data_fingerprint"] = config["data_fingerprint"];
+  publisher.publish(identity);
+  std::printf("\nwrote %s/: manifest.json config.json metrics.json history.csv curves.svg model.safetensors%s%s%s%s%s%s\n",
               run.dir.string().c_str(), evaluation.per_user.rows() ? " per_user.csv" : "",
               evaluation.per_row.rows() ? " per_row.csv" : "", held.rows() ? " held_out.csv" : "",
               candidates.rows() ? " candidates.csv" : "", tuned ? " tuning.json validation/" : "",

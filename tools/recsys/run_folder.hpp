@@ -1,11 +1,18 @@
 // tools/recsys/run_folder.hpp — the folder a `recsys train` run writes (config, metrics, history, curves, model, per-unit results) and reads back.
 #pragma once
 
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -14,6 +21,8 @@
 #include "recsys/data/csv.hpp"
 #include "recsys/io/atomic_file.hpp"
 #include "recsys/io/json.hpp"
+
+#include "manifest.hpp"
 
 namespace recsys::cli {
 
@@ -29,7 +38,13 @@ namespace recsys::cli {
 //   candidates.csv  sampled ranking protocols: user_id,item_id,target (1 held out, 0 a sampled negative)
 //   tuning.json, validation/   with --tune: every grid point's validation score and the choice; the
 //                   validation split's fit rows (interactions.csv) and targets (held_out.csv), for peers
+//   manifest.json   written last: every other file's path, size and sha256 and the run's identity; every
+//                   reader verifies it (manifest.hpp), so a cut, mixed or half-written folder is refused
+// A run folder is one unit: `recsys train` writes it whole beside DIR and swaps it in (run_publish.hpp).
 struct RunFolder {
+  RunFolder() = default;
+  explicit RunFolder(std::filesystem::path d) : dir(std::move(d)) {}
+
   std::filesystem::path dir;
 
   std::filesystem::path config() const { return dir / "config.json"; }
@@ -47,16 +62,112 @@ struct RunFolder {
   std::filesystem::path profile_trace() const { return dir / "profile.trace.json"; }
   std::filesystem::path model_dir() const { return dir; }
 
-  /// An existing run: the folder and its config.json must be there.
-  static RunFolder open(const std::string& path) {
-    RunFolder run{path};
-    RECSYS_CHECK(std::filesystem::is_directory(run.dir), "no run folder '", path, "' (make one with recsys train --out ",
-                 path, ")");
-    RECSYS_CHECK(std::filesystem::is_regular_file(run.config()), "'", path,
-                 "' is not a run folder: it has no config.json (make one with recsys train --out DIR)");
-    return run;
+  /// An existing, complete run, ready to read: the folder is found (or recovered, see RunSiblings) and
+  /// verified against its manifest.json; an Error names the missing, cut, changed or unlisted file.
+  static RunFolder open(const std::string& path);
+  /// Throws when the folder open() verified is no longer the one at its path (a `recsys train` swapped a
+  /// new run in while this reader was reading): call it after the last file is read, so that what was
+  /// read is known to come from the one verified folder.
+  void check_unchanged() const;
+
+  dev_t device = 0;  ///< the verified folder's identity (set by open)
+  ino_t inode = 0;
+  Manifest manifest;
+};
+
+/// The hidden siblings of a run folder DIR = PARENT/NAME, which only `recsys train` makes:
+///   PARENT/.NAME.tmp.PID   the new run being written by process PID (sealed by manifest.json last)
+///   PARENT/.NAME.old.PID   the previous run, moved aside for an instant when RENAME_EXCHANGE is missing
+///   PARENT/.NAME.lock      the writer's lock file (flock), holding its pid
+struct RunSiblings {
+  std::filesystem::path parent;
+  std::string name;
+
+  /// DIR's parent and name: "runs/mf/" is runs + mf; a symlink to a folder is followed.
+  static RunSiblings of(const std::filesystem::path& dir) {
+    namespace fs = std::filesystem;
+    fs::path p = dir.lexically_normal();
+    if (p.filename().empty() && p.has_parent_path()) p = p.parent_path();
+    std::error_code ec;
+    if (fs::is_symlink(p, ec)) {
+      const fs::path target = fs::canonical(p, ec);
+      if (!ec) p = target;
+    }
+    RunSiblings s;
+    s.parent = p.parent_path().empty() ? fs::path(".") : p.parent_path();
+    s.name = p.filename().string();
+    return s;
+  }
+  std::filesystem::path dir() const { return parent / name; }
+  std::filesystem::path staging(long pid) const { return parent / ("." + name + ".tmp." + std::to_string(pid)); }
+  std::filesystem::path aside(long pid) const { return parent / ("." + name + ".old." + std::to_string(pid)); }
+  std::filesystem::path lock() const { return parent / ("." + name + ".lock"); }
+
+  struct Temporary {
+    std::filesystem::path path;
+    bool staging = false;  ///< .tmp. (a new run) rather than .old. (a previous one)
+    long pid = 0;
+  };
+  /// Every .NAME.tmp.PID and .NAME.old.PID in PARENT: staging folders first, newest pid first.
+  std::vector<Temporary> temporaries() const {
+    namespace fs = std::filesystem;
+    std::vector<Temporary> out;
+    std::error_code ec;
+    for (fs::directory_iterator it(parent, ec), end; !ec && it != end; it.increment(ec)) {
+      const std::string n = it->path().filename().string();
+      for (const bool staging : {true, false}) {
+        const std::string prefix = "." + name + (staging ? ".tmp." : ".old.");
+        if (n.size() <= prefix.size() || n.compare(0, prefix.size(), prefix) != 0) continue;
+        const std::string digits = n.substr(prefix.size());
+        if (digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos) continue;
+        out.push_back({it->path(), staging, std::stol(digits)});
+      }
+    }
+    std::sort(out.begin(), out.end(), [](const Temporary& a, const Temporary& b) {
+      return a.staging != b.staging ? a.staging : a.pid > b.pid;
+    });
+    return out;
+  }
+  /// The sealed run a reader should use when DIR itself is missing: a `recsys train` died between its two
+  /// renames (or after sealing a first run, before publishing it). A staging folder whose manifest verifies
+  /// is the newest complete run; else a verifying .old. folder. None: nothing to recover.
+  std::optional<std::filesystem::path> recoverable() const {
+    for (const Temporary& t : temporaries())
+      if (manifest_verifies(t.path)) return t.path;
+    return std::nullopt;
   }
 };
+
+inline RunFolder RunFolder::open(const std::string& path) {
+  namespace fs = std::filesystem;
+  RunFolder run{path};
+  std::error_code ec;
+  if (!fs::exists(fs::symlink_status(run.dir, ec))) {
+    if (const auto found = RunSiblings::of(run.dir).recoverable()) {
+      std::fprintf(stderr,
+                   "note: '%s' is missing, and '%s' is a complete run: a recsys train was stopped while replacing "
+                   "it; reading that (the next recsys train --out %s restores it)\n",
+                   path.c_str(), found->string().c_str(), path.c_str());
+      run.dir = *found;
+    }
+  }
+  RECSYS_CHECK(fs::is_directory(run.dir, ec), "no run folder '", path, "' (make one with recsys train --out ", path, ")");
+  run.manifest = verify_manifest(run.dir);
+  struct stat st{};
+  RECSYS_CHECK(::stat(run.dir.c_str(), &st) == 0, "cannot stat '", run.dir.string(), "': ", std::strerror(errno));
+  run.device = st.st_dev;
+  run.inode = st.st_ino;
+  return run;
+}
+
+inline void RunFolder::check_unchanged() const {
+  struct stat st{};
+  RECSYS_CHECK(::stat(dir.c_str(), &st) == 0 && st.st_dev == device && st.st_ino == inode, "'", dir.string(),
+               "' was replaced by another recsys train while it was being read; run the command again");
+}
+
+/// The folder a future `recsys serve` (or any other reader) loads: found, recovered if need be, verified.
+inline RunFolder verify_run_folder(const std::string& path) { return RunFolder::open(path); }
 
 /// A whole small text file; the error names the file.
 inline std::string read_text(const std::filesystem::path& path) {
