@@ -157,6 +157,9 @@ recsys_cli_damage(damage_per_user cli_bad_per_user cli_mf runs/mf runs/bad_per_u
 recsys_cli_case(compare_damaged_per_user RC 1 ONE_LINE NEEDS "cli_bad_per_user;cli_mf"
                 EXPECT "data row 1 column ndcg@10 holds 'lots', not a number" ARGS compare runs/mf runs/bad_per_user)
 
+# Data validation, numerical guards and the usage-mistake rule (issue 18): their own file.
+include(${CMAKE_CURRENT_LIST_DIR}/validation_tests.cmake)
+
 # ---- a run folder is one sealed unit (manifest.json): cut, missing, foreign and unlisted files are refused ----
 recsys_cli_damage(damage_cut_rows cli_cut_rows cli_mf runs/mf runs/cut_rows interactions.csv "user_id,item_id,rating,timestamp\n1,2,3,4\n")
 recsys_cli_case(recommend_cut_rows RC 1 ONE_LINE NEEDS cli_cut_rows EXPECT "interactions.csv' is 41 bytes, manifest.json lists"

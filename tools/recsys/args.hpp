@@ -4,13 +4,19 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
+#include <cstdio>
 #include <map>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
+
+#if defined(__linux__)
+#include <sched.h>
+#endif
 
 namespace recsys::cli {
 
@@ -86,6 +92,27 @@ class Args {
       throw UsageError(os.str());
     }
     return v;
+  }
+
+  /// A thread count option in [lo, 4096]; above the cores this process may run on, a warning on
+  /// stderr and the core count (oversubscribed OpenMP teams only wait on each other).
+  int threads(const std::string& name, std::int64_t lo) const {
+    const std::int64_t n = integer(name, lo, 4096);
+    const std::int64_t cores = available_cores();
+    if (cores > 0 && n > cores) {
+      std::fprintf(stderr, "WARNING: --%s %lld exceeds the %lld cores available; using %lld\n", name.c_str(),
+                   static_cast<long long>(n), static_cast<long long>(cores), static_cast<long long>(cores));
+      return static_cast<int>(cores);
+    }
+    return static_cast<int>(n);
+  }
+  /// Cores this process may run on (its CPU affinity on Linux), 0 when unknown.
+  static std::int64_t available_cores() {
+#if defined(__linux__)
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) return CPU_COUNT(&set);
+#endif
+    return static_cast<std::int64_t>(std::thread::hardware_concurrency());
   }
 
   /// The option's text, which must be one of `choices`.

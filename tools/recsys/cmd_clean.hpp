@@ -51,7 +51,11 @@ inline int run_clean(const Args& args) {
           " directors, " + std::to_string(r.missing_actors) + " actors, " + std::to_string(r.missing_descriptions) +
           " descriptions)");
   add("rated items missing from the catalogue", r.unknown_items, "added with empty metadata");
+  add("ratings not finite or off the scale " + r.rating_scale_text(), r.skipped_bad_rows, "row skipped (--on-bad-row skip)");
   std::printf("%s", t.to_string().c_str());
+  std::printf("rating scale %s (%s)\n", r.rating_scale_text().c_str(),
+              r.rating_scale_inferred ? "inferred: the lowest and highest finite rating; --rating-scale sets it" : "given");
+  for (const std::string& note : r.bad_rows) std::printf("skipped %s\n", note.c_str());
   std::printf("clean: %lld users, %lld items, %lld interactions (%lld rows removed)\n",
               static_cast<long long>(data.num_users()), static_cast<long long>(data.num_items()),
               static_cast<long long>(data.size()), static_cast<long long>(r.rows_read - data.size()));

@@ -43,6 +43,19 @@ struct Side {
   json::Value config;
 };
 
+/// True for a metric compare knows: accuracy, auc, rmse, mae (per held-out rating), mrr and
+/// hr@K, recall@K, ndcg@K (per user).
+inline bool known_metric(const std::string& m) {
+  if (m == "accuracy" || m == "auc" || m == "rmse" || m == "mae" || m == "mrr") return true;
+  for (const char* p : {"hr@", "recall@", "ndcg@"}) {
+    const std::string prefix = p;
+    if (m.size() > prefix.size() && m.compare(0, prefix.size(), prefix) == 0 &&
+        m.find_first_not_of("0123456789", prefix.size()) == std::string::npos && m[prefix.size()] != '0')
+      return true;
+  }
+  return false;
+}
+
 inline bool lower_is_better(const std::string& metric) { return metric == "rmse" || metric == "mae"; }
 
 /// The per-row column a row metric is the mean of (auc and rmse are not plain means).
@@ -92,6 +105,9 @@ inline int run_compare(const Args& args) {
   boot.resamples = args.integer("resamples", 1, 10'000'000);
   boot.confidence = args.number("confidence", 0.5, 0.9999);
   boot.seed = static_cast<std::uint64_t>(args.integer("seed", 0));
+  if (args.given("metric") && !known_metric(args.str("metric")))
+    throw UsageError("--metric must be accuracy, auc, rmse, mae, mrr, hr@K, recall@K or ndcg@K, got '" +
+                     args.str("metric") + "'");
 
   Side side[2];
   RunFolder runs[2];

@@ -149,6 +149,7 @@ inline int run_evaluate(const Args& args) {
     if (const json::Value* v = d.find("data")) source.dir = v->as_string();
     if (const json::Value* v = d.find("users")) source.users = v->as_string();
     if (const json::Value* v = d.find("items")) source.items = v->as_string();
+    source.read_rules(d);  // the rating checks the run was trained with
   }
   const rec::Dataset data = load_data(source);
   const std::string expected = member(config, "data_fingerprint", run.config()).as_string();

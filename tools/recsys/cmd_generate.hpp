@@ -1,6 +1,7 @@
 // tools/recsys/cmd_generate.hpp — `recsys generate`: writes the built-in synthetic movie site (user_data.csv, item_data.csv).
 #pragma once
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -36,12 +37,20 @@ inline const CommandSpec& generate_spec() {
 inline int run_generate(const Args& args) {
   data::SyntheticConfig config;
   config.users = args.integer("users", 1, 100'000'000);
-  config.items = args.integer("items", 1, 100'000'000);
+  config.items = args.integer("items", 2, 100'000'000);
   config.ratings = args.integer("ratings", 1, INT64_MAX);
   config.seed = static_cast<std::uint64_t>(args.integer("seed", 0));
-  config.duplicate_rate = args.number("duplicate-rate", 0, 1);
-  config.missing_rate = args.number("missing-rate", 0, 1);
-  set_num_threads(static_cast<int>(args.integer("threads", 1, 1024)));
+  config.duplicate_rate = args.number("duplicate-rate", 0, 0.5);
+  config.missing_rate = args.number("missing-rate", 0, 0.5);
+  // A user rates at most max_user_fraction of the movies (the generator's rule): more ratings than
+  // that allows is a mistake on the command line, reported before anything is written.
+  const auto per_user = std::max<std::int64_t>(
+      1, static_cast<std::int64_t>(config.max_user_fraction * static_cast<double>(config.items)));
+  if (config.ratings > per_user * config.users)
+    throw UsageError("--ratings " + std::to_string(config.ratings) + " do not fit " + std::to_string(config.users) +
+                     " users rating at most " + std::to_string(per_user) + " of " + std::to_string(config.items) +
+                     " movies each; raise --users or --items");
+  set_num_threads(args.threads("threads", 1));
   const std::string out = args.str("out");
 
   const data::SyntheticSummary s = data::write_synthetic(out, config);

@@ -86,7 +86,7 @@ inline rec::FitOptions fit_options(const Args& args, const std::string& kind) {
   if (args.given("dropout")) o.dropout = args.number("dropout", 0, 0.99);
   if (args.given("blocks")) o.blocks = args.integer("blocks", 1, 1000);
   if (args.given("heads")) o.heads = args.integer("heads", 1, 1000);
-  o.threads = static_cast<int>(args.integer("threads", 0, 4096));
+  o.threads = args.threads("threads", 0);
   o.verbose = args.flag("quiet") ? 0 : 1;
   return o;
 }
@@ -168,12 +168,18 @@ inline int run_train(const Args& args) {
     throw UsageError("--model must be one of " + rec::detail::kinds_list() + ", got '" + kind + "'");
   const std::string device = args.str("device");
   if (device == "cuda" || device.rfind("cuda:", 0) == 0)
-    RECSYS_FAIL("--device ", device, ": this recsys binary was built for the CPU only (the CUDA kernels are compiled ",
-                "by nvcc into programs that include them; see the README's GPU section)");
+    throw UsageError("--device " + device + ": this recsys binary was built for the CPU only (the CUDA kernels are " +
+                     "compiled by nvcc into programs that include them; see the README's GPU section)");
   if (device != "cpu") throw UsageError("--device must be cpu or cuda, got '" + device + "'");
   rec::FitOptions options = train_detail::fit_options(args, kind);
   const rec::Capabilities can = rec::make_recommender(kind, options)->capabilities();
   const EvalSettings eval = eval_settings(args);
+  // Usage mistakes that need no data: reported (exit 2) before anything is read.
+  if (eval.ranking() && !can.ranks_items)
+    throw UsageError("--eval " + eval.protocol + " ranks each user's items, and " + kind +
+                     " scores are not personal rankings; use --eval split or cv");
+  if (eval.protocol == "cv" && kind != "review" && kind != "sequence" && kind != "mf")
+    throw UsageError("--eval cv scores like predictions, which " + kind + " does not make; use split or leave-last-out");
   const DataSource source = resolve_data(args);
   const RunFolder run{args.given("out") ? args.str("out") : "runs/" + kind};
   // The run folder's checks before any data are read: --out usable (exit 2), no other train writing it
@@ -191,11 +197,6 @@ inline int run_train(const Args& args) {
   if (can.needs_reviews)
     RECSYS_CHECK(data.has_reviews(), "the ", kind, " model learns from review text, and these data have none (",
                  source.format, "); use a model that learns from interactions");
-  if (eval.ranking() && !can.ranks_items)
-    RECSYS_FAIL("--eval ", eval.protocol, " ranks each user's items, and ", kind,
-                " scores are not personal rankings; use --eval split or cv");
-  if (eval.protocol == "cv" && kind != "review" && kind != "sequence" && kind != "mf")
-    RECSYS_FAIL("--eval cv scores like predictions, which ", kind, " does not make; use split or leave-last-out");
 
   // Cross-validation first (its own fits), then the model that is saved.
   Evaluation evaluation;

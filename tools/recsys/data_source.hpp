@@ -1,6 +1,8 @@
 // tools/recsys/data_source.hpp — which files a command reads (synthetic site, MovieLens, UCI sentences), loading them with the cleaning report, and a fingerprint of the result.
 #pragma once
 
+#include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -21,13 +23,17 @@ inline std::vector<OptionSpec> data_options() {
   return {{"users", "FILE", "interactions: user_data.csv, MovieLens ratings.csv, or a UCI *_labelled.txt file", ""},
           {"items", "FILE", "item catalogue: item_data.csv or MovieLens movies.csv (not needed for UCI)", ""},
           {"data", "DIR", "instead of --users/--items: a folder holding one of those data sets", ""},
-          {"format", "F", "auto, synthetic, movielens or uci (auto looks at the files)", "auto"}};
+          {"format", "F", "auto, synthetic, movielens or uci (auto looks at the files)", "auto"},
+          {"rating-scale", "LO:HI", "every rating must lie in [LO, HI] (default: the lowest and highest finite rating)", ""},
+          {"on-bad-row", "WHAT", "a rating that is not finite or off the scale: error (name its line) or skip it",
+           "error"}};
 }
 
 /// Where the data came from, recorded in config.json so later commands can find it again.
 struct DataSource {
   std::string format;  ///< synthetic, movielens or uci
   std::string users, items, dir;  ///< absolute paths; the unused ones empty
+  rec::RatingRules ratings;       ///< --rating-scale, --on-bad-row
 
   json::Value to_json() const {
     json::Value v = json::Value::object();
@@ -35,7 +41,23 @@ struct DataSource {
     if (!dir.empty()) v["data"] = dir;
     if (!users.empty()) v["users"] = users;
     if (!items.empty()) v["items"] = items;
+    if (ratings.low) {
+      json::Value scale = json::Value::array();
+      scale.push_back(*ratings.low);
+      scale.push_back(*ratings.high);
+      v["rating_scale"] = std::move(scale);
+    }
+    v["on_bad_row"] = ratings.on_bad_row == rec::BadRows::skip ? "skip" : "error";
     return v;
+  }
+  /// The rating rules recorded by to_json (config.json's "data"), so a later read cleans the same way.
+  void read_rules(const json::Value& v) {
+    if (const json::Value* s = v.find("rating_scale"); s && s->is_array() && s->size() == 2) {
+      ratings.low = s->at(0).as_double();
+      ratings.high = s->at(1).as_double();
+    }
+    if (const json::Value* b = v.find("on_bad_row"); b && b->is_string())
+      ratings.on_bad_row = b->as_string() == "skip" ? rec::BadRows::skip : rec::BadRows::error;
   }
 };
 
@@ -76,6 +98,26 @@ inline std::string sniff(const std::string& path) {
 
 inline std::string absolute(const std::string& p) { return std::filesystem::absolute(p).lexically_normal().string(); }
 
+/// --rating-scale LO:HI and --on-bad-row as RatingRules (usage errors name the option).
+inline rec::RatingRules rating_rules(const Args& args) {
+  rec::RatingRules r;
+  r.on_bad_row = args.choice("on-bad-row", {"error", "skip"}) == "skip" ? rec::BadRows::skip : rec::BadRows::error;
+  if (!args.given("rating-scale")) return r;
+  const std::string text = args.str("rating-scale");
+  const std::size_t colon = text.find(':');
+  const auto number = [&](std::string_view part, double& out) {
+    const auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), out);
+    return ec == std::errc() && end == part.data() + part.size() && !part.empty() && std::isfinite(out);
+  };
+  double lo = 0, hi = 0;
+  if (colon == std::string::npos || !number(std::string_view(text).substr(0, colon), lo) ||
+      !number(std::string_view(text).substr(colon + 1), hi))
+    throw UsageError("--rating-scale expects LO:HI with two finite numbers (1:5, 0.5:5), got '" + text + "'");
+  if (lo > hi) throw UsageError("--rating-scale " + text + ": LO must not exceed HI");
+  r.low = lo, r.high = hi;
+  return r;
+}
+
 }  // namespace data_detail
 
 /// Resolves --data / --users / --items / --format to files and a format (checking that they exist).
@@ -83,6 +125,7 @@ inline DataSource resolve_data(const Args& args) {
   namespace fs = std::filesystem;
   using data_detail::absolute;
   DataSource s;
+  s.ratings = data_detail::rating_rules(args);
   std::string format = args.choice("format", {"auto", "synthetic", "movielens", "uci"});
   if (args.given("data")) {
     if (args.given("users") || args.given("items")) throw UsageError("give either --data or --users/--items, not both");
@@ -119,25 +162,31 @@ inline DataSource resolve_data(const Args& args) {
   return s;
 }
 
-/// Reads and cleans the data (see rec/dataset.hpp for what cleaning does).
+/// Reads and cleans the data (see rec/dataset.hpp for what cleaning does), ratings checked first.
 inline rec::Dataset load_data(const DataSource& s) {
   namespace fs = std::filesystem;
-  if (s.format == "uci") return s.dir.empty() ? rec::load_uci_sentences(std::vector<std::string>{s.users})
-                                              : rec::load_uci_sentences(s.dir);
-  if (s.format == "movielens") {
-    if (!s.dir.empty()) return rec::load_movielens(s.dir);
-    const fs::path folder = fs::path(s.users).parent_path();
-    // A MovieLens folder given file by file still gets its tags.csv.
-    if (fs::path(s.users).filename() == "ratings.csv" && fs::path(s.items) == folder / "movies.csv")
-      return rec::load_movielens(folder.string());
-    return rec::load_interactions(s.users, s.items,
-                                  {.user = "userId", .item = "movieId", .rating = "rating", .timestamp = "timestamp",
-                                   .review = ""},
-                                  {.id = "movieId", .title = "title", .genres = "genres", .director = "", .actors = "",
-                                   .description = ""});
+  try {
+    if (s.format == "uci") return s.dir.empty() ? rec::load_uci_sentences(std::vector<std::string>{s.users})
+                                                : rec::load_uci_sentences(s.dir);
+    const rec::MovieLensOptions movielens{.tags = true, .ratings = s.ratings};
+    if (s.format == "movielens") {
+      if (!s.dir.empty()) return rec::load_movielens(s.dir, movielens);
+      const fs::path folder = fs::path(s.users).parent_path();
+      // A MovieLens folder given file by file still gets its tags.csv.
+      if (fs::path(s.users).filename() == "ratings.csv" && fs::path(s.items) == folder / "movies.csv")
+        return rec::load_movielens(folder.string(), movielens);
+      return rec::load_interactions(s.users, s.items,
+                                    {.user = "userId", .item = "movieId", .rating = "rating", .timestamp = "timestamp",
+                                     .review = ""},
+                                    {.id = "movieId", .title = "title", .genres = "genres", .director = "", .actors = "",
+                                     .description = ""},
+                                    4.0, s.ratings);
+    }
+    if (!s.dir.empty()) return rec::load_synthetic(s.dir, s.ratings);
+    return rec::load_interactions(s.users, s.items, {}, {}, 4.0, s.ratings);
+  } catch (const rec::BadRowError& e) {
+    throw Error(std::string(e.what()) + " (--rating-scale LO:HI, --on-bad-row skip)");
   }
-  if (!s.dir.empty()) return rec::load_synthetic(s.dir);
-  return rec::load_interactions(s.users, s.items);
 }
 
 /// FNV-1a over the cleaned interactions (ids, ratings, timestamps): two runs compare only when equal.
@@ -164,7 +213,7 @@ inline void print_cleaning(const rec::Dataset& d, const DataSource& s) {
   std::printf("data: %s, %lld users, %lld items, %lld interactions after cleaning\n", s.format.c_str(),
               static_cast<long long>(d.num_users()), static_cast<long long>(d.num_items()),
               static_cast<long long>(d.size()));
-  std::string report = d.cleaning().to_string();
+  std::string report = d.cleaning().to_string();  // its scale line says when the scale was inferred
   std::string line;
   for (std::size_t k = 0; k <= report.size(); ++k) {
     if (k == report.size() || report[k] == '\n') {

@@ -40,8 +40,11 @@ std::string command_names() {
   return s;
 }
 
+/// The project's version (CMakeLists.txt's project(VERSION); a process test keeps them equal).
+constexpr const char* kRecsysVersion = "0.1.0";
+
 void print_overview() {
-  std::printf("usage: recsys COMMAND [options]    (recsys COMMAND --help for each command's options)\n\n"
+  std::printf("usage: recsys COMMAND [options]    (recsys help COMMAND, or recsys COMMAND --help, for its options)\n\n"
               "From raw CSV to a trained model, an honest evaluation and top-N recommendations.\n\ncommands:\n");
   for (const Command& c : commands()) std::printf("  %-10s %s\n", c.spec.name.c_str(), c.spec.summary.c_str());
   std::printf("\na typical session:\n"
@@ -66,6 +69,19 @@ int main(int argc, char** argv) {
   const std::vector<std::string> words(argv + 1, argv + argc);
   if (words.empty()) {
     print_error("recsys", "missing command (one of " + command_names() + ")", "; see recsys --help");
+    return 2;
+  }
+  if (words[0] == "--version" || words[0] == "-V") {
+    std::printf("recsys %s\n", kRecsysVersion);
+    return 0;
+  }
+  if (words[0] == "help" && words.size() > 1) {  // recsys help COMMAND: that command's --help
+    for (const Command& c : commands())
+      if (c.spec.name == words[1]) {
+        std::printf("%s", recsys::cli::help_text(c.spec).c_str());
+        return 0;
+      }
+    print_error("recsys help", "unknown command '" + words[1] + "' (one of " + command_names() + ")");
     return 2;
   }
   if (words[0] == "--help" || words[0] == "-h" || words[0] == "help") {
