@@ -1,7 +1,11 @@
-// tests/nn/module_to_test.cpp — Module::to(dtype) converts parameters in place: an optimizer built before or after it trains the model.
+// tests/nn/module_to_test.cpp — Module::to(dtype) converts parameters in place (an optimizer built before or after it trains the model); weight files with NaN or infinity refused both ways.
 #include <doctest/doctest.h>
 
+#include <filesystem>
+#include <limits>
+
 #include <recsys/nn/dense.hpp>
+#include <recsys/nn/serialize.hpp>
 #include <recsys/nn/sequential.hpp>
 #include <recsys/optim/adam.hpp>
 #include <recsys/optim/sgd.hpp>
@@ -85,4 +89,32 @@ TEST_CASE("Module::to(dtype) after Adam has state: the next step fails loudly in
   opt.zero_grad();
   mse_loss(net(randn({4, 3}, g, DType::float64)), zeros({4, 1}, DType::float64)).backward();
   CHECK_THROWS_AS(opt.step(), Error);
+}
+
+TEST_CASE("save_weights refuses a non-finite parameter, load_weights a file holding one, naming the tensor") {
+  recsys::testing::TempDir dir("weights_finite");
+  manual_seed(24);
+  nn::Sequential<nn::Dense> net(nn::Dense(3, 2));
+  const std::string good = dir.file("good.safetensors"), bad = dir.file("bad.safetensors");
+  nn::save_weights(net, good);
+  const std::vector<Tensor> params = net.parameters();
+  const Tensor before = params[0].clone();
+
+  // A file with a NaN next to a sound one: refused, and the module keeps its weights.
+  NamedTensors tensors = io::load_safetensors(good);
+  tensors[0].second.data<float>()[4] = std::numeric_limits<float>::quiet_NaN();
+  io::save_safetensors(bad, tensors);
+  const std::string load_error = "load_weights: '" + bad + "': tensor '" + tensors[0].first +
+                                 "' holds a non-finite value (nan at [";
+  CHECK_THROWS_WITH_AS(nn::load_weights(net, bad), doctest::Contains(load_error.c_str()), Error);
+  CHECK(recsys::testing::bitwise_equal(params[0], before));
+  CHECK_NOTHROW(nn::load_weights(net, good));
+
+  // A parameter gone infinite is never written.
+  params[0].data<float>()[5] = -std::numeric_limits<float>::infinity();
+  const std::string never = dir.file("never.safetensors");
+  const std::string save_error = "save_weights: not saving '" + never + "': tensor '" + tensors[0].first +
+                                 "' holds a non-finite value (-inf at [2, 1])";
+  CHECK_THROWS_WITH_AS(nn::save_weights(net, never), doctest::Contains(save_error.c_str()), Error);
+  CHECK_FALSE(std::filesystem::exists(never));
 }
