@@ -70,6 +70,9 @@ void write_run(const std::filesystem::path& dir, const std::string& kind, const 
   io::write_file_atomic((dir / "config.json").string(), json::dump(config));
   io::write_file_atomic((dir / "metrics.json").string(), "{\"ranking\": {\"ndcg@10\": 0.5}}");
   io::write_file_atomic((dir / "held_out.csv").string(), "user_id,item_id,held_out\nu0,m2,1\n");
+  json::Value identity = json::Value::object();
+  identity["model"] = kind;
+  cli::seal_run_folder(dir, identity);  // readers verify manifest.json
 }
 
 Response post(Service& s, const std::string& path, const std::string& body, const std::string& auth = "") {
@@ -244,6 +247,9 @@ TEST_CASE("serve: every malformed request is a 4xx naming its field") {
   check_error(post(s, "/v1/recommend", R"({"user": "u1", "n": 1e300})"), 400, "n");
   check_error(post(s, "/v1/recommend", R"({"user": "u1", "n": 99999999999999999999})"), 400, "n");
   check_error(post(s, "/v1/recommend", R"({"user": "u1", "exclude_seen": 1})"), 400, "exclude_seen", "true or false");
+  // Error messages quote the offending value cut to a few dozen bytes, never inside a UTF-8 character.
+  check_error(post(s, "/v1/recommend", R"({"user": "u1", "n": "ééééééééééééééééééééééééééééééé"})"), 400, "n");
+  check_error(post(s, "/v1/recommend", R"({"ééééééééééééééééééééééééééééééééééééééééé": 1})"), 400, "", "unknown field");
   check_error(post(s, "/v1/recommend", R"({"user": "u1", "exclude": "m1"})"), 400, "exclude", "an array");
   check_error(post(s, "/v1/recommend", R"({"user": "u1", "exclude": ["m1", {}]})"), 400, "exclude[1]");
   check_error(post(s, "/v1/recommend", R"({"user": "u1", "candidates": ["a","b","c","d","e"]})"), 400, "candidates",

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "recsys/core/error.hpp"
+#include "recsys/io/atomic_file.hpp"
 #include "recsys/io/json.hpp"
 #include "recsys/io/sha256.hpp"
 
@@ -149,6 +150,14 @@ inline Manifest make_manifest(const std::filesystem::path& dir, json::Value iden
     const io::FileDigest d = io::sha256_file((dir / rel).string());
     m.files.push_back({rel, d.size, d.sha256});
   }
+  return m;
+}
+
+/// Seals a folder: writes manifest.json (atomically) for its files as they are now. `recsys train` does it
+/// last, in its staging folder; tests that assemble a run folder by hand call it too.
+inline Manifest seal_run_folder(const std::filesystem::path& dir, json::Value identity) {
+  Manifest m = make_manifest(dir, std::move(identity));
+  io::write_file_atomic((dir / Manifest::file_name).string(), json::dump(m.to_json(), 2) + "\n");
   return m;
 }
 

@@ -286,8 +286,7 @@ class RunPublisher {
       fsync_path(*d, true);
       fault_point("fsync folder " + d->string());
     }
-    const Manifest manifest = make_manifest(staging_, identity);
-    io::write_file_atomic((staging_ / Manifest::file_name).string(), json::dump(manifest.to_json(), 2) + "\n");
+    seal_run_folder(staging_, identity);
     fault_point("write manifest.json");
 
     const fs::path dir = where_.dir();
