@@ -247,6 +247,9 @@ TEST_CASE("serve: every malformed request is a 4xx naming its field") {
   check_error(post(s, "/v1/recommend", R"({"user": "u1", "n": 1e300})"), 400, "n");
   check_error(post(s, "/v1/recommend", R"({"user": "u1", "n": 99999999999999999999})"), 400, "n");
   check_error(post(s, "/v1/recommend", R"({"user": "u1", "exclude_seen": 1})"), 400, "exclude_seen", "true or false");
+  // Error messages quote the offending value cut to a few dozen bytes, never inside a UTF-8 character.
+  check_error(post(s, "/v1/recommend", R"({"user": "u1", "n": "ééééééééééééééééééééééééééééééé"})"), 400, "n");
+  check_error(post(s, "/v1/recommend", R"({"ééééééééééééééééééééééééééééééééééééééééé": 1})"), 400, "", "unknown field");
   check_error(post(s, "/v1/recommend", R"({"user": "u1", "exclude": "m1"})"), 400, "exclude", "an array");
   check_error(post(s, "/v1/recommend", R"({"user": "u1", "exclude": ["m1", {}]})"), 400, "exclude[1]");
   check_error(post(s, "/v1/recommend", R"({"user": "u1", "candidates": ["a","b","c","d","e"]})"), 400, "candidates",

@@ -56,8 +56,9 @@ class ServedModel {
     supports_similar_ = d.num_items() > 0 && model_->similar_items(0, 1).has_value();
   }
 
-  /// Loads run folder `dir` as `recsys recommend` does: the model saved by `recsys train`, and
-  /// held_out.csv when present. Throws naming the file that is missing or damaged.
+  /// Loads run folder `dir` as `recsys recommend` does: verified against its manifest.json, the model
+  /// saved by `recsys train`, and held_out.csv when present. Throws naming the file that is missing,
+  /// damaged or not the one the manifest lists.
   static std::shared_ptr<const ServedModel> load(const std::string& dir, std::uint64_t version) {
     const cli::RunFolder run = cli::RunFolder::open(dir);
     const json::Value config = cli::read_json(run.config());
@@ -83,6 +84,7 @@ class ServedModel {
         if (u && i) held[static_cast<std::size_t>(*u)].push_back(*i);
       }
     }
+    run.check_unchanged();  // everything read came from the one folder RunFolder::open verified
     return std::make_shared<const ServedModel>(std::move(model), std::move(info), std::move(held));
   }
 

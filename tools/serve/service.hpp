@@ -62,10 +62,17 @@ class RequestError : public std::exception {
 
 namespace detail {
 
+/// At most `max` bytes of UTF-8 text, cut before a whole character (a cut sequence would make the
+/// error message itself unwritable as JSON), "..." marking the cut.
+inline std::string clip_utf8(const std::string& s, std::size_t max) {
+  if (s.size() <= max) return s;
+  std::size_t end = max - 3;
+  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
+  return s.substr(0, end) + "...";
+}
+
 inline std::string describe(const json::Value& v) {
-  std::string text = json::dump(v);
-  if (text.size() > 40) text = text.substr(0, 37) + "...";
-  return std::string(json::type_name(v.type())) + " (" + text + ")";
+  return std::string(json::type_name(v.type())) + " (" + clip_utf8(json::dump(v), 40) + ")";
 }
 
 /// The request body's members, refusing any the endpoint does not know (a misspelt "exclude_seen"
@@ -79,7 +86,10 @@ inline const json::Value& object_body(const json::Value& body, std::initializer_
       known = known || key == a;
       (list += list.empty() ? "" : ", ") += a;
     }
-    if (!known) throw RequestError(400, key, "unknown field '" + key + "' (this endpoint takes " + list + ")");
+    if (!known) {
+      const std::string k = clip_utf8(key, 60);
+      throw RequestError(400, k, "unknown field '" + k + "' (this endpoint takes " + list + ")");
+    }
   }
   return body;
 }
@@ -227,12 +237,17 @@ class Service {
     std::string endpoint = "other";
     Response r;
     try {
-      r = route(request, endpoint, start);
-    } catch (const RequestError& e) {
-      r = {e.status(), json::dump(detail::error_body(e.status(), e.field(), e.what())) + "\n"};
-    } catch (const std::exception& e) {
-      r = {500, json::dump(detail::error_body(500, "", std::string("internal error: ") + e.what())) + "\n"};
+      try {
+        r = route(request, endpoint, start);
+      } catch (const RequestError& e) {
+        r = {e.status(), json::dump(detail::error_body(e.status(), e.field(), e.what())) + "\n"};
+      } catch (const std::exception& e) {
+        r = {500, json::dump(detail::error_body(500, "", std::string("internal error: ") + e.what())) + "\n"};
+      }
+    } catch (const std::exception&) {  // an error message that cannot be written (never expected)
+      r = {500, ""};
     }
+    if (r.body.empty() && r.status != 200) r.body = "{\"error\":{\"code\":" + std::to_string(r.status) + "}}\n";
     --in_flight_;
     metrics_.record(endpoint, r.status,
                     std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
