@@ -60,6 +60,11 @@
 #include "recsys/train/callbacks.hpp"
 #include "recsys/train/token_task.hpp"
 
+// dist: communicators (one process, threads; MPI in recsys/dist/mpi_communicator.hpp, target recsys::mpi), data-parallel
+#include "recsys/dist/communicator.hpp"
+#include "recsys/dist/thread_group.hpp"
+#include "recsys/dist/data_parallel.hpp"
+
 // data: CSV, tables, text, splits, batches, the synthetic movie site
 #include "recsys/data/csv.hpp"
 #include "recsys/data/table.hpp"

@@ -9,6 +9,8 @@
 #include <functional>
 #include <memory>
 #include <numeric>
+#include <optional>
+#include <span>
 #include <sstream>
 #include <string>
 #include <type_traits>
@@ -17,6 +19,8 @@
 
 #include "recsys/core/finite.hpp"
 #include "recsys/core/random.hpp"
+#include "recsys/dist/communicator.hpp"
+#include "recsys/dist/data_parallel.hpp"
 #include "recsys/nn/module.hpp"
 #include "recsys/nn/serialize.hpp"
 #include "recsys/optim/adam.hpp"
@@ -62,6 +66,10 @@ struct FitOptions {
   std::vector<std::reference_wrapper<Callback>> callbacks = {};
   int verbose = 1;                      // 0 silent, 1 progress bar, 2 one line per epoch
   std::FILE* out = stdout;              // where progress goes
+  /// Data-parallel training over this group (null: dist::world(), one process unless the program set
+  /// one): every rank passes the same data and options, trains on its share of each batch and takes
+  /// the whole batch's step; rank 0's initial weights are broadcast first, and only rank 0 shows progress.
+  dist::Communicator* communicator = nullptr;
 };
 
 /// evaluate()'s settings.
@@ -190,13 +198,21 @@ class Model {
 
     Tensor train_x = x.contiguous(), train_y = prepare_targets(y);
     const ValidationData val = hold_out(options, train_x, train_y);
+    dist::Communicator& comm = options.communicator ? *options.communicator : dist::world();
+    const int verbose = comm.is_root() ? options.verbose : 0;
+    std::optional<dist::DataParallel> parallel;
+    if (comm.size() > 1) {
+      check_same_run(comm, train_x.size(0), options);
+      dist::broadcast_tensors(comm, net_.parameters());
+      parallel.emplace(comm, optimizer_->params());
+    }
     Generator gen(options.seed);
     History history;
     for (Callback& cb : options.callbacks) cb.on_train_begin(net_);
     for (int epoch = 0; epoch < options.epochs; ++epoch) {
-      if (options.verbose > 0) std::fprintf(options.out, "Epoch %d/%d\n", epoch + 1, options.epochs);
-      ProgressBar bar((train_x.size(0) + options.batch_size - 1) / options.batch_size, options.verbose, options.out);
-      Logs logs = train_epoch(train_x, train_y, options, gen, bar, epoch);
+      if (verbose > 0) std::fprintf(options.out, "Epoch %d/%d\n", epoch + 1, options.epochs);
+      ProgressBar bar((train_x.size(0) + options.batch_size - 1) / options.batch_size, verbose, options.out);
+      Logs logs = train_epoch(train_x, train_y, options, verbose, gen, bar, epoch, parallel ? &*parallel : nullptr);
       if (val.x.defined())
         for (const auto& [k, v] : run_evaluation(val.x, val.y, options.batch_size, 0, options.out))
           logs.emplace_back("val_" + k, v);
@@ -340,11 +356,41 @@ class Model {
     return val;
   }
 
+  /// Data-parallel fits need the same run on every rank; a difference would hang a collective or
+  /// train a different model, so it is an error on every rank, before the first step.
+  void check_same_run(dist::Communicator& comm, std::int64_t rows, const FitOptions& options) {
+    struct Run {
+      std::int64_t rows, batch, epochs, params;
+      std::uint64_t seed;
+      std::int64_t shuffle;
+    };
+    const Run mine{rows, options.batch_size, options.epochs, static_cast<std::int64_t>(optimizer_->params().size()),
+                   options.seed, options.shuffle ? 1 : 0};
+    const std::vector<Run> all = comm.allgather_value(mine);
+    for (int r = 0; r < comm.size(); ++r) {
+      const Run& o = all[static_cast<std::size_t>(r)];
+      RECSYS_CHECK(o.rows == mine.rows && o.batch == mine.batch && o.epochs == mine.epochs && o.params == mine.params &&
+                       o.seed == mine.seed && o.shuffle == mine.shuffle,
+                   "fit: rank ", comm.rank(), " has ", mine.rows, " training rows, batch ", mine.batch, ", ", mine.epochs,
+                   " epochs, ", mine.params, " parameters, seed ", mine.seed, "; rank ", r, " has ", o.rows, ", ", o.batch,
+                   ", ", o.epochs, ", ", o.params, ", ", o.seed, " (every rank of a data-parallel fit needs the same data "
+                   "and options)");
+    }
+    RECSYS_CHECK(options.batch_size >= comm.size() && rows >= comm.size(), "fit: ", comm.size(),
+                 " ranks need a batch_size and training rows of at least ", comm.size(), ", got batch_size ",
+                 options.batch_size, " and ", rows, " rows");
+  }
+
   /// One pass over (x, y) in a fresh seeded order: per batch zero_grad, forward, loss, backward, step.
-  Logs train_epoch(const Tensor& x, const Tensor& y, const FitOptions& options, Generator& gen, ProgressBar& bar,
-                   int epoch) {
+  /// Data-parallel, each rank takes its shard of every batch (the same seeded order on every rank);
+  /// the loss and predictions of the whole batch are summed over the ranks for the logs, and the
+  /// gradients averaged before the step.
+  Logs train_epoch(const Tensor& x, const Tensor& y, const FitOptions& options, int verbose, Generator& gen,
+                   ProgressBar& bar, int epoch, dist::DataParallel* parallel) {
     const std::int64_t n = x.size(0), batch = options.batch_size, steps = (n + batch - 1) / batch;
     const Device dev = device();
+    const int ranks = parallel ? parallel->communicator().size() : 1;
+    const int rank = parallel ? parallel->communicator().rank() : 0;
     order_.resize(static_cast<std::size_t>(n));
     std::iota(order_.begin(), order_.end(), std::int64_t{0});
     if (options.shuffle) shuffle(order_.begin(), order_.end(), gen);
@@ -355,19 +401,31 @@ class Model {
     for (std::int64_t step = 0; step < steps; ++step) {
       const std::int64_t begin = step * batch, rows = std::min(batch, n - begin);
       const std::int64_t* index = order_.data() + begin;
-      const Tensor xb = x_stage_.gather(x, index, rows, batch).to(dev);
+      const dist::Shard mine = dist::shard_of(rows, rank, ranks);
+      const std::int64_t capacity = (batch + ranks - 1) / ranks;
       const Tensor yb = y_stage_.gather(y, index, rows, batch);
       optimizer_->zero_grad();
-      const Tensor prediction = net_(xb);
-      const Tensor target = shaped_target(yb.to(prediction.device()), prediction);
-      const Tensor loss = compute_loss("fit", prediction, target);
-      const double loss_value = loss.item<double>();
+      Tensor prediction, target, loss;
+      double loss_value = 0;
+      if (mine.rows() > 0) {
+        const Tensor xb = x_stage_.gather(x, index + mine.begin, mine.rows(), capacity).to(dev);
+        prediction = net_(xb);
+        target = shaped_target(yb.slice(0, mine.begin, mine.end).to(prediction.device()), prediction);
+        loss = compute_loss("fit", prediction, target);
+        loss_value = loss.item<double>();
+      }
+      if (parallel) {  // the whole batch's loss (and predictions, for the metrics) on every rank
+        loss_value = gather_batch(*parallel, mine, rows, loss_value, prediction);
+        prediction = batch_prediction_;
+        target = prediction.defined() ? shaped_target(yb, prediction) : Tensor();
+      }
       check_finite_loss(loss_value, "fit", epoch + 1, step + 1, optimizer_->lr());  // before the step spreads it
-      loss.backward();
+      if (loss.defined()) loss.backward();
+      if (parallel) parallel->average_gradients(mine.rows(), rows);
       optimizer_->step();
       loss_sum += loss_value * static_cast<double>(rows);
-      tracker.update(prediction.detach(), target);
-      if (options.verbose == 1) {
+      if (prediction.defined()) tracker.update(prediction.detach(), target);
+      if (verbose == 1) {
         Logs running{{"loss", loss_sum / static_cast<double>(begin + rows)}};
         tracker.append_to(running, "", /*cheap_only=*/true);
         bar.update(step + 1, running);
@@ -376,6 +434,36 @@ class Model {
     Logs logs{{"loss", loss_sum / static_cast<double>(n)}};
     tracker.append_to(logs);
     return logs;
+  }
+
+  /// Sums over the ranks the batch's mean loss (each rank's weighted by its share of the rows) and,
+  /// when there are metrics to track, the predictions of every row (each rank fills its own rows of
+  /// a zeroed buffer, so the sum is exact); the latter land in batch_prediction_. Returns the loss.
+  double gather_batch(dist::DataParallel& parallel, const dist::Shard& mine, std::int64_t rows, double local_loss,
+                      const Tensor& prediction) {
+    batch_prediction_ = Tensor();
+    if (prediction.defined() && !metrics_.empty()) {  // the first batch has rows on every rank (checked in fit)
+      prediction_row_shape_ = prediction.shape();
+      prediction_dtype_ = prediction.dtype();
+    }
+    const bool with_predictions = !metrics_.empty() && !prediction_row_shape_.empty();
+    const std::int64_t width = with_predictions ? prediction_row_shape_.numel() / prediction_row_shape_[0] : 0;
+    exchange_.assign(static_cast<std::size_t>(1 + rows * width), 0.0);
+    exchange_[0] = local_loss * static_cast<double>(mine.rows()) / static_cast<double>(rows);
+    if (with_predictions && prediction.defined()) {
+      const Tensor p = prediction.detach().cpu().to(DType::float64).contiguous();
+      std::memcpy(exchange_.data() + 1 + mine.begin * width, p.template data<double>(),
+                  static_cast<std::size_t>(mine.rows() * width) * sizeof(double));
+    }
+    parallel.communicator().allreduce_sum(std::span<double>(exchange_));
+    if (with_predictions) {
+      Shape shape = prediction_row_shape_;
+      shape[0] = rows;
+      Tensor all = Tensor::empty(shape, DType::float64);
+      std::memcpy(all.raw_data(), exchange_.data() + 1, static_cast<std::size_t>(rows * width) * sizeof(double));
+      batch_prediction_ = all.to(prediction_dtype_);
+    }
+    return exchange_[0];
   }
 
   Logs run_evaluation(const Tensor& x, const Tensor& y, std::int64_t batch, int verbose, std::FILE* out) {
@@ -411,6 +499,11 @@ class Model {
   std::vector<Metric> metrics_;
   std::vector<std::int64_t> order_;
   detail::BatchStage x_stage_, y_stage_;
+  // Data-parallel fits: the exchange buffer of gather_batch() and the whole batch's predictions.
+  std::vector<double> exchange_;
+  Tensor batch_prediction_;
+  Shape prediction_row_shape_;
+  DType prediction_dtype_ = DType::float32;
 };
 
 /// Model(nn::Sequential(...)) owns the network; Model(net) with a named network refers to it.
