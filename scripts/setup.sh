@@ -3,8 +3,10 @@
 set -euo pipefail
 
 # compiler, build, test and benchmark tools; clang + its runtime for the libFuzzer harnesses; cpp-httplib (found
-# through pkg-config) for `recsys serve`, and wrk for its load benchmark (bench/serve_bench.sh)
-packages=(g++ cmake make doctest-dev libbenchmark-dev clang libclang-rt-14-dev python3 pkg-config libcpp-httplib-dev wrk)
+# through pkg-config) for `recsys serve`, and wrk for its load benchmark (bench/serve_bench.sh); OpenMPI for
+# recsys::mpi, `recsys train --distributed` and the 2-process tests (mpirun)
+packages=(g++ cmake make doctest-dev libbenchmark-dev clang libclang-rt-14-dev python3 pkg-config libcpp-httplib-dev wrk
+  libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
