@@ -18,6 +18,7 @@
 
 #include "args.hpp"
 #include "data_source.hpp"
+#include "distributed.hpp"
 #include "protocol.hpp"
 #include "run_folder.hpp"
 #include "run_publish.hpp"
@@ -148,6 +149,7 @@ inline const CommandSpec& train_spec() {
         {"tune", "", "choose the model's settings on a validation split carved from the training rows (its grid: "
                      "tuning.json), then refit on all training rows", ""},
         {"quiet", "", "no progress bars", ""},
+        {"distributed", "", "review, sequence: train data-parallel on the processes that mpirun started (mpirun -np N recsys train ... --distributed); every rank reads the data, rank 0 writes the run", ""},
         {"profile", "", "time every kernel of the fit; print the top scopes, write profile.txt, .svg, .trace.json", ""}};
     for (const OptionSpec& o : rest) s.options.push_back(o);
     for (const OptionSpec& o : eval_options()) s.options.push_back(o);
@@ -160,7 +162,8 @@ inline const CommandSpec& train_spec() {
   return spec;
 }
 
-inline int run_train(const Args& args) {
+/// `recsys train` on one process, or on every rank of `group` (the same data, the same fits; rank 0 writes the run).
+inline int run_train_on(const Args& args, dist::Communicator* group) {
   namespace fs = std::filesystem;
   using Clock = std::chrono::steady_clock;
   const std::string kind = args.required("model");
@@ -187,9 +190,9 @@ inline int run_train(const Args& args) {
   // (run_publish.hpp). A file-size limit must fail a write with EFBIG (reported, naming the file) rather
   // than kill the process with SIGXFSZ.
   ::signal(SIGXFSZ, SIG_IGN);
-  const RunSiblings where = check_out_folder(run.dir.string());
-  RunPublisher publisher(where);
-  const RunFolder stage{publisher.staging()};
+  const bool writer = group == nullptr || group->is_root();  // the other ranks train, and write nothing
+  std::optional<RunPublisher> publisher;
+  if (writer) publisher.emplace(check_out_folder(run.dir.string()));
   if (options.threads > 0) set_num_threads(options.threads);
 
   const rec::Dataset data = load_data(source);
@@ -225,6 +228,8 @@ inline int run_train(const Args& args) {
   const History history = model->fit(prepared.train);
   const double fit_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   std::printf("fitted in %.1f s\n", fit_seconds);
+  if (!writer) return 0;  // what follows evaluates and writes, on rank 0 (no collectives)
+  const RunFolder stage{publisher->staging()};
   std::optional<profiler::Report> profile;
   if (profiling) {
     profile = profiling->stop();
@@ -241,7 +246,7 @@ inline int run_train(const Args& args) {
 
   // The run, written into the staging folder (never into the published one), then sealed and swapped in.
   model->save(stage.model_dir().string());
-  publisher.wrote("model (model.json, model.safetensors, users.csv, items.csv, interactions.csv, dataset.json)");
+  publisher->wrote("model (model.json, model.safetensors, users.csv, items.csv, interactions.csv, dataset.json)");
   json::Value config = json::Value::object();
   config["format"] = "recsys-run";
   config["version"] = 1;
@@ -250,6 +255,7 @@ inline int run_train(const Args& args) {
   config["model"] = kind;
   config["options"] = options.to_json();
   config["threads"] = num_threads();
+  config["processes"] = group ? group->size() : 1;
   config["data"] = source.to_json();
   config["data_fingerprint"] = fingerprint(data);
   json::Value sizes = json::Value::object();
@@ -261,23 +267,23 @@ inline int run_train(const Args& args) {
   config["evaluation"] = eval.to_json();
   if (tuned) config["tuned"] = tuned->result.points[tuned->result.best].settings;
   write_json(stage.config(), config);
-  publisher.wrote("config.json");
+  publisher->wrote("config.json");
   json::Value seconds = json::Value::object();
   seconds["fit"] = fit_seconds;
   seconds["evaluate"] = eval_seconds;
   evaluation.metrics["seconds"] = seconds;
   write_json(stage.metrics(), evaluation.metrics);
-  publisher.wrote("metrics.json");
+  publisher->wrote("metrics.json");
   io::write_file_atomic(stage.history().string(), history.to_csv());
-  publisher.wrote("history.csv");
+  publisher->wrote("history.csv");
   io::write_file_atomic(stage.curves().string(), train_detail::curves_svg(history, kind));
-  publisher.wrote("curves.svg");
+  publisher->wrote("curves.svg");
   if (tuned) {
     write_json(stage.tuning(), tuned->result.to_json());
-    publisher.wrote("tuning.json");
+    publisher->wrote("tuning.json");
     if (tuned->validation) {
       write_split(prepared.train, *tuned->validation, stage.validation_dir());
-      publisher.wrote("validation/");
+      publisher->wrote("validation/");
     }
   }
   if (profile) {
@@ -285,38 +291,60 @@ inline int run_train(const Args& args) {
     io::write_file_atomic(stage.profile_svg().string(),
                           render_profile_svg(*profile, "recsys train --model " + kind + ": kernel time of the fit"));
     io::write_file_atomic(stage.profile_trace().string(), io::chrome_trace(*profile));
-    publisher.wrote("profile.txt, profile.svg, profile.trace.json");
+    publisher->wrote("profile.txt, profile.svg, profile.trace.json");
   }
   if (evaluation.per_user.rows() > 0) {
     evaluation.per_user.write(stage.per_user());
-    publisher.wrote("per_user.csv");
+    publisher->wrote("per_user.csv");
   }
   if (evaluation.per_row.rows() > 0) {
     evaluation.per_row.write(stage.per_row());
-    publisher.wrote("per_row.csv");
+    publisher->wrote("per_row.csv");
   }
   const UnitTable held = held_out_table(data, prepared.test);
   if (held.rows() > 0) {
     held.write(stage.held_out());
-    publisher.wrote("held_out.csv");
+    publisher->wrote("held_out.csv");
   }
   const UnitTable candidates = candidates_table(data, prepared);
   if (candidates.rows() > 0) {
     candidates.write(stage.candidates());
-    publisher.wrote("candidates.csv");
+    publisher->wrote("candidates.csv");
   }
   json::Value identity = json::Value::object();
   identity["model"] = kind;
   identity["created"] = config["created"];
   identity["command"] = config["command"];
   identity["data_fingerprint"] = config["data_fingerprint"];
-  publisher.publish(identity);
+  publisher->publish(identity);
   std::printf("\nwrote %s/: manifest.json config.json metrics.json history.csv curves.svg model.safetensors%s%s%s%s%s%s\n",
               run.dir.string().c_str(), evaluation.per_user.rows() ? " per_user.csv" : "",
               evaluation.per_row.rows() ? " per_row.csv" : "", held.rows() ? " held_out.csv" : "",
               candidates.rows() ? " candidates.csv" : "", tuned ? " tuning.json validation/" : "",
               profile ? " profile.txt profile.svg profile.trace.json" : "");
   return 0;
+}
+
+/// `recsys train`: with --distributed, on the MPI world (train::Model's fits data-parallel over it).
+/// A rank that fails ends all of them (MPI_Abort), after printing its error, rather than leave the
+/// others waiting in a collective.
+inline int run_train(const Args& args) {
+  const std::shared_ptr<dist::Communicator> group = start_group(args, args.required("model"));
+  if (!group) return run_train_on(args, nullptr);
+  const dist::WorldScope world(group);
+  if (!group->is_root()) std::fflush(stdout), (void)std::freopen("/dev/null", "w", stdout);  // one report: rank 0's
+  if (group->is_root())
+    std::printf("distributed: %d processes (%s); each takes 1/%d of every batch\n", group->size(),
+                group->backend().c_str(), group->size());
+  try {
+    return run_train_on(args, group.get());
+  } catch (const std::exception& e) {
+    if (group->size() == 1) throw;
+    std::fprintf(stderr, "recsys train: rank %d of %d: %s\n", group->rank(), group->size(), e.what());
+    std::fflush(stderr);
+    group->abort(dynamic_cast<const UsageError*>(&e) ? 2 : 1);
+    throw;
+  }
 }
 
 }  // namespace recsys::cli
