@@ -20,7 +20,7 @@
 namespace recsys::dist {
 
 /// N ranks that share memory. run(f) calls f(communicator) on N threads, one per rank, and returns
-/// when all are done (rethrowing the first rank's error). When a rank fails, the others get a
+/// when all are done (rethrowing the lowest failed rank's error). When a rank fails, the others get a
 /// recsys::Error at their next collective instead of waiting for it forever.
 ///
 ///   dist::ThreadGroup group(2);
@@ -48,27 +48,36 @@ class ThreadGroup {
       arrived_ = 0;
     }
     std::vector<std::exception_ptr> errors(static_cast<std::size_t>(size_));
+    std::vector<char> echo(static_cast<std::size_t>(size_), 0);
     std::vector<std::thread> threads;
     for (int r = 0; r < size_; ++r)
       threads.emplace_back([&, r] {
         try {
           f(*ranks_[static_cast<std::size_t>(r)]);
+        } catch (const PeerFailed&) {
+          errors[static_cast<std::size_t>(r)] = std::current_exception();
+          echo[static_cast<std::size_t>(r)] = 1;
+          fail(r);
         } catch (...) {
           errors[static_cast<std::size_t>(r)] = std::current_exception();
           fail(r);
         }
       });
     for (std::thread& t : threads) t.join();
-    // The first failure is the cause; the others are its echo ("rank 0 failed") in the ranks that waited.
-    std::exception_ptr first;
-    for (int r = 0; r < size_ && !first; ++r)
-      if (errors[static_cast<std::size_t>(r)] && r == failed_rank_) first = errors[static_cast<std::size_t>(r)];
-    for (const std::exception_ptr& e : errors)
-      if (!first && e) first = e;
-    if (first) std::rethrow_exception(first);
+    // The lowest rank's own error is the one reported (the same one whichever thread ran first); the
+    // others' "rank r failed" are its echo in the ranks that waited.
+    for (int pass = 0; pass < 2; ++pass)
+      for (int r = 0; r < size_; ++r)
+        if (errors[static_cast<std::size_t>(r)] && (pass == 1 || !echo[static_cast<std::size_t>(r)]))
+          std::rethrow_exception(errors[static_cast<std::size_t>(r)]);
   }
 
  private:
+  /// What a rank waiting in a collective throws when another rank failed.
+  struct PeerFailed : Error {
+    using Error::Error;
+  };
+
   struct Slot {
     const void* data = nullptr;
     std::size_t bytes = 0;
@@ -132,7 +141,7 @@ class ThreadGroup {
   /// A reusable barrier that a failed rank breaks: the ranks waiting in it (or arriving later) throw.
   void wait(const char* op, int rank) {
     std::unique_lock lock(mutex_);
-    if (failed_) RECSYS_FAIL("threads ", op, ": rank ", failed_rank_, " failed; rank ", rank, " stops");
+    if (failed_) throw PeerFailed(::recsys::detail::str_cat("threads ", op, ": rank ", failed_rank_, " failed; rank ", rank, " stops"));
     const std::uint64_t generation = generation_;
     if (++arrived_ == size_) {
       arrived_ = 0;
@@ -141,7 +150,8 @@ class ThreadGroup {
       return;
     }
     cv_.wait(lock, [&] { return generation_ != generation || failed_; });
-    if (generation_ == generation) RECSYS_FAIL("threads ", op, ": rank ", failed_rank_, " failed; rank ", rank, " stops");
+    if (generation_ == generation)
+      throw PeerFailed(::recsys::detail::str_cat("threads ", op, ": rank ", failed_rank_, " failed; rank ", rank, " stops"));
   }
   void fail(int rank) {
     std::lock_guard lock(mutex_);
