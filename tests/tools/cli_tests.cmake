@@ -159,6 +159,8 @@ recsys_cli_case(compare_damaged_per_user RC 1 ONE_LINE NEEDS "cli_bad_per_user;c
 
 # Data validation, numerical guards and the usage-mistake rule (issue 18): their own file.
 include(${CMAKE_CURRENT_LIST_DIR}/validation_tests.cmake)
+# Standard input, FIFOs, gzip, directories, unreadable files, signals and out of memory (issue 18): their own file.
+include(${CMAKE_CURRENT_LIST_DIR}/inputs_tests.cmake)
 
 # ---- a run folder is one sealed unit (manifest.json): cut, missing, foreign and unlisted files are refused ----
 recsys_cli_damage(damage_cut_rows cli_cut_rows cli_mf runs/mf runs/cut_rows interactions.csv "user_id,item_id,rating,timestamp\n1,2,3,4\n")

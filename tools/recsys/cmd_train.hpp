@@ -89,6 +89,7 @@ inline rec::FitOptions fit_options(const Args& args, const std::string& kind) {
   if (args.given("heads")) o.heads = args.integer("heads", 1, 1000);
   o.threads = args.threads("threads", 0);
   o.verbose = args.flag("quiet") ? 0 : 1;
+  o.out = stderr;  // progress on stderr (a plain line every 10 s when it is not a terminal), results on stdout
   return o;
 }
 
@@ -203,6 +204,7 @@ inline int run_train_on(const Args& args, dist::Communicator* group) {
 
   // Cross-validation first (its own fits), then the model that is saved.
   Evaluation evaluation;
+  set_stage("training and evaluating " + kind);
   if (eval.protocol == "cv") evaluation = cross_validate(kind, data, options, eval);
   const Prepared prepared = prepare(data, eval);
   for (const std::string& w : prepared.diagnostics.warnings()) std::printf("WARNING: %s\n", w.c_str());
@@ -224,6 +226,7 @@ inline int run_train_on(const Args& args, dist::Communicator* group) {
   std::unique_ptr<rec::Recommender> model = rec::make_recommender(kind, options);
   std::optional<profiler::Session> profiling;
   if (args.flag("profile")) profiling.emplace();
+  set_stage("training " + kind);
   const auto t0 = Clock::now();
   const History history = model->fit(prepared.train);
   const double fit_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -237,6 +240,7 @@ inline int run_train_on(const Args& args, dist::Communicator* group) {
                 profile->scope_table(12).c_str());
   }
 
+  set_stage("evaluating " + kind);
   const auto t1 = Clock::now();
   if (eval.protocol == "split" || eval.ranking())
     evaluation = evaluate(*model, data, prepared, eval, source);
@@ -245,6 +249,7 @@ inline int run_train_on(const Args& args, dist::Communicator* group) {
   std::printf("\n%s", evaluation.report.c_str());
 
   // The run, written into the staging folder (never into the published one), then sealed and swapped in.
+  set_stage("writing the run into '" + stage.dir.string() + "'");
   model->save(stage.model_dir().string());
   publisher->wrote("model (model.json, model.safetensors, users.csv, items.csv, interactions.csv, dataset.json)");
   json::Value config = json::Value::object();

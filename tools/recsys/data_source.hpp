@@ -11,10 +11,12 @@
 #include <vector>
 
 #include "recsys/core/error.hpp"
+#include "recsys/data/csv_reader.hpp"
 #include "recsys/io/json.hpp"
 #include "recsys/rec/dataset.hpp"
 
 #include "args.hpp"
+#include "stage.hpp"
 
 namespace recsys::cli {
 
@@ -63,14 +65,7 @@ struct DataSource {
 
 namespace data_detail {
 
-inline std::string first_line(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  RECSYS_CHECK(in.good(), "cannot read '", path, "'");
-  std::string line;
-  std::getline(in, line);
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  return line;
-}
+inline std::string first_line(const std::string& path) { return data::first_input_line(path); }
 
 inline bool has_field(const std::string& header, const std::string& name) {
   std::size_t start = 0;
@@ -96,7 +91,10 @@ inline std::string sniff(const std::string& path) {
               "'sentence<TAB>label' line; pass --format");
 }
 
-inline std::string absolute(const std::string& p) { return std::filesystem::absolute(p).lexically_normal().string(); }
+/// An absolute path, so a later command finds the file from anywhere; "-" (standard input) stays "-".
+inline std::string absolute(const std::string& p) {
+  return data::is_standard_input(p) ? p : std::filesystem::absolute(p).lexically_normal().string();
+}
 
 /// --rating-scale LO:HI and --on-bad-row as RatingRules (usage errors name the option).
 inline rec::RatingRules rating_rules(const Args& args) {
@@ -148,7 +146,10 @@ inline DataSource resolve_data(const Args& args) {
   }
   if (!args.given("users")) throw UsageError("missing --users FILE (or --data DIR)");
   const std::string users = args.str("users");
-  RECSYS_CHECK(fs::is_regular_file(users), "no file '", users, "'");
+  if (args.given("items") && data::is_standard_input(users) && data::is_standard_input(args.str("items")))
+    throw UsageError("--users and --items cannot both be read from standard input");
+  // A file, "-" or /dev/stdin, a FIFO or a gzip file; a directory or an unreadable file is named as such.
+  data::check_input(users);
   if (format == "auto") format = data_detail::sniff(users);
   s.format = format;
   s.users = absolute(users);
@@ -157,7 +158,7 @@ inline DataSource resolve_data(const Args& args) {
     return s;
   }
   if (!args.given("items")) throw UsageError("missing --items FILE (the item catalogue of " + users + ")");
-  RECSYS_CHECK(fs::is_regular_file(args.str("items")), "no file '", args.str("items"), "'");
+  data::check_input(args.str("items"));
   s.items = absolute(args.str("items"));
   return s;
 }
@@ -165,6 +166,7 @@ inline DataSource resolve_data(const Args& args) {
 /// Reads and cleans the data (see rec/dataset.hpp for what cleaning does), ratings checked first.
 inline rec::Dataset load_data(const DataSource& s) {
   namespace fs = std::filesystem;
+  const Stage stage("reading and cleaning the data (" + (s.dir.empty() ? s.users : s.dir) + ")");
   try {
     if (s.format == "uci") return s.dir.empty() ? rec::load_uci_sentences(std::vector<std::string>{s.users})
                                                 : rec::load_uci_sentences(s.dir);

@@ -1,8 +1,14 @@
 // tools/recsys/main.cpp — the `recsys` command: generate and clean data, train, evaluate, recommend, compare runs, serve a run over HTTP.
+#include <signal.h>
+
 #include <cstdio>
 #include <exception>
+#include <new>
 #include <string>
 #include <vector>
+
+#include "recsys/core/allocator.hpp"
+#include "recsys/core/interrupt.hpp"
 
 #include "args.hpp"
 #include "cmd_clean.hpp"
@@ -12,6 +18,7 @@
 #include "cmd_recommend.hpp"
 #include "cmd_serve.hpp"
 #include "cmd_train.hpp"
+#include "stage.hpp"
 
 namespace {
 
@@ -63,6 +70,25 @@ void print_error(const std::string& who, std::string message, const std::string&
   std::fprintf(stderr, "%s: %s%s\n", who.c_str(), message.c_str(), hint.c_str());
 }
 
+const char* signal_name(int sig) { return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "a signal"; }
+
+/// The exit status of a process stopped by `sig`, as a shell reports one killed by it (130, 143).
+int signal_status(int sig) { return sig > 0 ? 128 + sig : 130; }
+
+extern "C" void on_stop_signal(int sig) { recsys::request_interrupt(sig); }
+
+/// SIGINT and SIGTERM ask training to stop at its next step (the loops check recsys::interrupted()), so
+/// the run folder being written is dropped and the previous one stays. SA_RESETHAND: a second signal
+/// kills at once, for a user who does not want to wait for the step to end.
+void stop_training_on_signals() {
+  struct sigaction sa{};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESETHAND;
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -101,11 +127,37 @@ int main(int argc, char** argv) {
       std::string line = "recsys";
       for (const std::string& w : words) line += " " + w;
       args.set_command_line(line);
-      return c.run(args);
+      if (c.spec.name == "train") stop_training_on_signals();
+      recsys::cli::set_stage("running " + who);
+      const int status = c.run(args);
+      if (recsys::interrupted()) {  // the signal came after the last check: the run was finished first
+        const int sig = recsys::interrupt_signal();
+        print_error(who, std::string("interrupted (") + signal_name(sig) + ") after the run was complete; it was kept");
+        return signal_status(sig);
+      }
+      return status;
     } catch (const recsys::cli::UsageError& e) {
       print_error(who, e.what(), " (see " + who + " --help)");
       return 2;
+    } catch (const recsys::Interrupted& e) {
+      // Training stopped at a step boundary; nothing was published (the staging folder and lock are gone).
+      std::fflush(stdout);
+      std::fprintf(stderr, "\n");  // end a progress line cut short
+      print_error(who, std::string(e.what()) + " (" + signal_name(e.signal_number()) +
+                           "); nothing was written, any previous run in --out is untouched");
+      return signal_status(e.signal_number());
+    } catch (const std::bad_alloc&) {  // a std::vector or string that could not grow
+      print_error(who, "out of memory while " + recsys::cli::current_stage());
+      return 1;
+    } catch (const recsys::OutOfMemory& e) {  // a tensor (e.what() says how many bytes)
+      print_error(who, "out of memory while " + recsys::cli::current_stage() + " (" + e.what() + ")");
+      return 1;
     } catch (const std::exception& e) {
+      if (recsys::interrupted()) {  // a system call cut short by the signal (a FIFO that had no writer yet)
+        const int sig = recsys::interrupt_signal();
+        print_error(who, std::string("interrupted (") + signal_name(sig) + "): " + e.what());
+        return signal_status(sig);
+      }
       print_error(who, e.what());
       return 1;
     }

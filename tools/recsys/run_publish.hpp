@@ -18,11 +18,13 @@
 #include <vector>
 
 #include "recsys/core/error.hpp"
+#include "recsys/core/interrupt.hpp"
 #include "recsys/io/atomic_file.hpp"
 
 #include "args.hpp"
 #include "manifest.hpp"
 #include "run_folder.hpp"
+#include "stage.hpp"
 
 // What a reader of DIR sees, at every instant of `recsys train --out DIR` (PARENT/NAME; siblings as in
 // RunSiblings, PID the writer's):
@@ -275,6 +277,11 @@ class RunPublisher {
   void publish(const json::Value& identity) {
     namespace fs = std::filesystem;
     using namespace publish_detail;
+    // A stop asked for while the files were written: nothing is swapped in (the destructor removes the
+    // staging folder and the lock). Past this point the swap is finished first; the caller reports it.
+    if (interrupted())
+      throw Interrupted("interrupted before '" + where_.dir().string() + "' was replaced", interrupt_signal());
+    const Stage stage("writing the run folder '" + where_.dir().string() + "'");
     std::vector<fs::path> dirs{staging_};
     for (const std::string& rel : manifest_detail::files_under(staging_)) {
       fsync_path(staging_ / rel, false);

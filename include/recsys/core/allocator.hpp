@@ -14,6 +14,13 @@
 
 namespace recsys {
 
+/// A tensor allocation the system refused (std::aligned_alloc returned null even after the cache was given
+/// back). An Error like any other, with its own type so a program can report it as running out of memory.
+class OutOfMemory : public Error {
+ public:
+  using Error::Error;
+};
+
 /// Counters an allocator keeps; bytes are the rounded block sizes.
 struct AllocatorStats {
   std::size_t bytes_in_use = 0;
@@ -55,7 +62,7 @@ class CachingHostAllocator {
         release_cached_locked();
         p = std::aligned_alloc(kAlignment, size);
       }
-      RECSYS_CHECK(p != nullptr, "allocate: out of host memory allocating ", nbytes, " bytes");
+      if (p == nullptr) throw OutOfMemory(detail::str_cat("allocate: out of host memory allocating ", nbytes, " bytes"));
       ++stats_.system_allocations;
     }
     stats_.bytes_in_use += size;

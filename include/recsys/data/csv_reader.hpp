@@ -11,6 +11,7 @@
 #include <istream>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,6 +19,11 @@
 #include <unordered_set>
 #include <utility>
 #include <vector>
+
+#ifdef RECSYS_HAVE_ZLIB
+#include <unistd.h>
+#include <zlib.h>
+#endif
 
 #include "recsys/core/error.hpp"
 #include "recsys/data/column.hpp"
@@ -338,6 +344,171 @@ inline Column infer_column(const Column& text) {
 
 }  // namespace detail
 
+// ---- Named inputs: files, standard input, FIFOs, gzip -------------------------------------------------
+
+/// "-" and "/dev/stdin" name standard input.
+inline bool is_standard_input(const std::string& path) { return path == "-" || path == "/dev/stdin"; }
+
+namespace input_detail {
+inline std::string prefix(std::string_view op) { return op.empty() ? std::string() : std::string(op) + ": "; }
+/// strerror with a lower-case first letter, to read inside a sentence ("permission denied").
+inline std::string reason(int err) {
+  std::string s = std::strerror(err);
+  if (!s.empty() && s[0] >= 'A' && s[0] <= 'Z' && (s.size() < 2 || s[1] < 'A' || s[1] > 'Z')) s[0] = char(s[0] - 'A' + 'a');
+  return s;
+}
+inline bool looks_gzip(const char* p, std::size_t n) {
+  return n >= 2 && static_cast<unsigned char>(p[0]) == 0x1f && static_cast<unsigned char>(p[1]) == 0x8b;
+}
+[[noreturn]] inline void refuse_gzip(const std::string& path, std::string_view op) {
+  RECSYS_FAIL(prefix(op), "'", path, "': this looks like a gzip file (it starts with the bytes 1f 8b); gunzip it first",
+              " (this build reads no gzip: it was compiled without zlib)");
+}
+/// Inputs read once and kept for the rest of the process: standard input and FIFOs cannot be read a second
+/// time, and a reader such as read_table (header first, then the rows) or the command's format sniffing
+/// reads its input more than once.
+struct OnceCache {
+  std::mutex mutex;
+  std::unordered_map<std::string, std::shared_ptr<const std::string>> bytes;
+};
+inline OnceCache& once_cache() {
+  static OnceCache c;
+  return c;
+}
+}  // namespace input_detail
+
+/// Checks that `path` names something to read: throws naming a missing file ("no file 'X'"), a directory
+/// ("'X' is a directory, not a file") or an unreadable file ("cannot read 'X': permission denied"), with
+/// `op` in front when given. Standard input, FIFOs and devices pass; gzip files are looked at when read.
+inline void check_input(const std::string& path, std::string_view op = {}) {
+  namespace fs = std::filesystem;
+  using input_detail::prefix;
+  if (is_standard_input(path)) return;
+  RECSYS_CHECK(!path.empty(), prefix(op), "no file name given");
+  std::error_code ec;
+  const fs::file_status st = fs::status(path, ec);
+  if (!fs::exists(st)) {
+    RECSYS_CHECK(!ec || ec == std::errc::no_such_file_or_directory, prefix(op), "cannot read '", path, "': ",
+                 ec.message());
+    RECSYS_FAIL(prefix(op), "no file '", path, "'");
+  }
+  RECSYS_CHECK(!fs::is_directory(st), prefix(op), "'", path, "' is a directory, not a file");
+  if (fs::is_fifo(st)) return;  // opening a FIFO waits for its writer: that happens when it is read
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  RECSYS_CHECK(f != nullptr, prefix(op), "cannot read '", path, "': ", input_detail::reason(errno));
+  std::fclose(f);
+}
+
+#ifdef RECSYS_HAVE_ZLIB
+/// A gzip-compressed file read through zlib, in pieces (concatenated members too).
+class GzipFileSource final : public ByteSource {
+ public:
+  explicit GzipFileSource(const std::string& path) : path_(path), file_(gzopen(path.c_str(), "rb")) {
+    RECSYS_CHECK(file_ != nullptr, "read_csv: cannot open '", path, "': ", input_detail::reason(errno));
+    gzbuffer(file_, 1u << 17);
+  }
+  GzipFileSource(const GzipFileSource&) = delete;
+  GzipFileSource& operator=(const GzipFileSource&) = delete;
+  ~GzipFileSource() override { gzclose(file_); }
+  std::size_t read(char* out, std::size_t n) override {
+    const int got = gzread(file_, out, static_cast<unsigned>(std::min<std::size_t>(n, 1u << 30)));
+    int err = Z_OK;
+    const char* text = gzerror(file_, &err);
+    RECSYS_CHECK(got > 0 || err == Z_OK, "read_csv: cannot read the gzip file '", path_, "': ",
+                 err == Z_BUF_ERROR ? "it is cut short" : text);
+    return static_cast<std::size_t>(got);
+  }
+
+ private:
+  std::string path_;
+  gzFile file_;
+};
+#endif
+
+/// The whole of a one-shot input (standard input, a FIFO, a device), read once per process and kept: a
+/// second call for the same input returns the same bytes. Gzip-compressed bytes are decompressed (with
+/// zlib) or refused naming the file.
+inline std::shared_ptr<const std::string> read_input_once(const std::string& path, std::string_view op = {}) {
+  // One key per input however it is spelt ("pipe", "./pipe", "/work/pipe"): a command may name it one way
+  // when it looks at the first line and another when it reads the data.
+  const std::string key = is_standard_input(path) ? std::string("-")
+                                                  : std::filesystem::absolute(path).lexically_normal().string();
+  input_detail::OnceCache& cache = input_detail::once_cache();
+  std::lock_guard<std::mutex> lock(cache.mutex);
+  if (auto it = cache.bytes.find(key); it != cache.bytes.end()) return it->second;
+  const std::string shown = key == "-" ? std::string("standard input") : path;
+  std::FILE* f = key == "-" ? stdin : std::fopen(path.c_str(), "rb");
+  RECSYS_CHECK(f != nullptr, input_detail::prefix(op), "cannot read '", path, "': ", input_detail::reason(errno));
+  std::string bytes;
+  char buf[1 << 16];
+  bool failed = false;
+  int err = 0;
+#ifdef RECSYS_HAVE_ZLIB
+  // zlib reads plain bytes through unchanged and decompresses gzip ones.
+  gzFile z = gzdopen(::dup(::fileno(f)), "rb");
+  RECSYS_CHECK(z != nullptr, input_detail::prefix(op), "cannot read '", shown, "'");
+  for (int got; (got = gzread(z, buf, sizeof buf)) > 0;) bytes.append(buf, static_cast<std::size_t>(got));
+  int zerr = Z_OK;
+  const std::string ztext = gzerror(z, &zerr);
+  gzclose(z);
+  if (f != stdin) std::fclose(f);
+  RECSYS_CHECK(zerr == Z_OK, input_detail::prefix(op), "cannot read '", shown, "': ",
+               zerr == Z_BUF_ERROR ? std::string("the gzip data is cut short") : ztext);
+#else
+  for (std::size_t got; (got = std::fread(buf, 1, sizeof buf, f)) > 0;) bytes.append(buf, got);
+  failed = std::ferror(f) != 0;
+  err = errno;
+  if (f != stdin) std::fclose(f);
+  if (input_detail::looks_gzip(bytes.data(), bytes.size())) input_detail::refuse_gzip(shown, op);
+#endif
+  RECSYS_CHECK(!failed, input_detail::prefix(op), "cannot read '", shown, "': ", input_detail::reason(err));
+  auto shared = std::make_shared<const std::string>(std::move(bytes));
+  cache.bytes.emplace(key, shared);
+  return shared;
+}
+
+/// How CsvReader opens a named input, any number of times: a plain file from disk in pieces; a gzip file
+/// through zlib (or refused: "this looks like a gzip file; gunzip it first"); standard input ("-",
+/// "/dev/stdin"), FIFOs and devices read once into memory by read_input_once. Checks the name first
+/// (check_input).
+inline std::function<std::unique_ptr<ByteSource>()> input_opener(const std::string& path, std::string_view op = {}) {
+  namespace fs = std::filesystem;
+  check_input(path, op);
+  std::error_code ec;
+  if (is_standard_input(path) || !fs::is_regular_file(fs::status(path, ec))) {
+    std::shared_ptr<const std::string> bytes = read_input_once(path, op);
+    return [bytes] { return std::unique_ptr<ByteSource>(std::make_unique<StringSource>(bytes)); };
+  }
+  char magic[2] = {};
+  std::size_t got = 0;
+  if (std::FILE* f = std::fopen(path.c_str(), "rb")) {
+    got = std::fread(magic, 1, 2, f);
+    std::fclose(f);
+  }
+  if (input_detail::looks_gzip(magic, got)) {
+#ifdef RECSYS_HAVE_ZLIB
+    return [path] { return std::unique_ptr<ByteSource>(std::make_unique<GzipFileSource>(path)); };
+#else
+    input_detail::refuse_gzip(path, op);
+#endif
+  }
+  return [path] { return std::unique_ptr<ByteSource>(std::make_unique<FileSource>(path)); };
+}
+
+/// The first line of a named input (without its line break), read as input_opener reads it.
+inline std::string first_input_line(const std::string& path, std::string_view op = {}) {
+  std::unique_ptr<ByteSource> source = input_opener(path, op)();
+  std::string line;
+  char buf[4096];
+  for (std::size_t got; (got = source->read(buf, sizeof buf)) > 0;) {
+    const char* end = static_cast<const char*>(std::memchr(buf, '\n', got));
+    line.append(buf, end ? static_cast<std::size_t>(end - buf) : got);
+    if (end || line.size() > (std::size_t{1} << 20)) break;
+  }
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
+
 /// Reads a delimited file as typed tables, all at once (read_all) or in chunks of rows
 /// (next_chunk) so that files larger than memory stream through constant memory. Column types come
 /// from options.dtypes or are inferred from the first chunk and then fixed; a later value that does
@@ -347,10 +518,9 @@ inline Column infer_column(const Column& text) {
 ///   while (auto chunk = reader.next_chunk(1 << 16)) consume(*chunk);
 class CsvReader {
  public:
-  /// Opens a file.
+  /// Opens a file, or standard input ("-"), a FIFO or a gzip file (see input_opener).
   explicit CsvReader(const std::string& path, CsvOptions options = {})
-      : CsvReader([path] { return std::unique_ptr<ByteSource>(std::make_unique<FileSource>(path)); }, path,
-                  std::move(options)) {}
+      : CsvReader(input_opener(path, "read_csv"), path, std::move(options)) {}
   /// Reads from a source that `open` can create again (read_all may read twice); `name` is used in
   /// error messages.
   CsvReader(std::function<std::unique_ptr<ByteSource>()> open, std::string name, CsvOptions options)

@@ -440,15 +440,16 @@ inline std::string read_text_file(const std::string& path, const char* op) {
 
 inline data::Table read_table(const std::string& path, const char* op,
                               std::vector<std::pair<std::string, data::ColumnType>> dtypes) {
-  RECSYS_CHECK(std::filesystem::is_regular_file(path), op, ": no file '", path, "'");
+  // A file, standard input ("-"), a FIFO or a gzip file; a directory or an unreadable file is named as such.
+  const auto open = data::input_opener(path, op);
   data::CsvOptions o;
   o.na_values = {""};
   o.infer_types = false;  // undeclared columns stay text
   // Types only for the columns the header has, so a missing column is reported by its user, by name.
-  const std::vector<std::string> names = data::CsvReader(path, o).names();
+  const std::vector<std::string> names = data::CsvReader(open, path, o).names();
   for (auto& [name, type] : dtypes)
     if (std::find(names.begin(), names.end(), name) != names.end()) o.dtypes.emplace_back(name, type);
-  return data::read_csv(path, o);
+  return data::CsvReader(open, path, o).read_all();
 }
 
 /// The named column; a file without it is an error naming the columns it has.
@@ -814,7 +815,7 @@ inline Dataset load_uci_sentences(const std::vector<std::string>& paths) {
   std::vector<Interaction> rows;
   CleaningReport report;
   for (const std::string& path : paths) {
-    RECSYS_CHECK(fs::is_regular_file(path), "load_uci_sentences: no file '", path, "'");
+    const auto open = data::input_opener(path, "load_uci_sentences");
     std::string source = fs::path(path).stem().string();
     if (const auto cut = source.find("_labelled"); cut != std::string::npos) source.resize(cut);
     const auto user = static_cast<std::int64_t>(users.size());
@@ -826,7 +827,7 @@ inline Dataset load_uci_sentences(const std::vector<std::string>& paths) {
     o.names = {"sentence", "label"};
     o.na_values = {""};
     o.dtypes = {{"sentence", data::ColumnType::string}, {"label", data::ColumnType::int64}};
-    const data::Table t = data::read_csv(path, o);
+    const data::Table t = data::CsvReader(open, path, o).read_all();
     const data::Column& sentence = t.column("sentence");
     const data::Column& label = t.column("label");
     report.rows_read += t.num_rows();

@@ -14,6 +14,7 @@
 
 #include "recsys/core/factory.hpp"
 #include "recsys/core/finite.hpp"
+#include "recsys/core/interrupt.hpp"
 #include "recsys/cpu/gemm.hpp"
 #include "recsys/metrics/classification.hpp"
 #include "recsys/nn/embedding.hpp"
@@ -253,6 +254,7 @@ class MatrixFactorization : public Recommender {
         const Tensor loss = o.l2 > 0 ? err + penalty({pu, qi, bu.reshape({end - begin, 1}), bi.reshape({end - begin, 1})}) * o.l2 : err;
         const double loss_value = loss.item<double>();
         check_finite_loss(loss_value, "mf.fit", epoch + 1, step + 1, opt.lr());
+        check_interrupt(epoch + 1, step + 1);
         opt.zero_grad();
         loss.backward();
         opt.step();
@@ -295,6 +297,7 @@ class MatrixFactorization : public Recommender {
         const Tensor loss = o.l2 > 0 ? fit + penalty({pu, qi, qj, bi, bj}) * o.l2 : fit;
         const double loss_value = loss.item<double>();
         check_finite_loss(loss_value, "mf.fit", epoch + 1, step + 1, opt.lr());
+        check_interrupt(epoch + 1, step + 1);
         opt.zero_grad();
         loss.backward();
         opt.step();

@@ -10,6 +10,7 @@
 
 #include "recsys/core/factory.hpp"
 #include "recsys/core/finite.hpp"
+#include "recsys/core/interrupt.hpp"
 #include "recsys/nn/module.hpp"
 #include "recsys/ops/embedding.hpp"
 #include "recsys/ops/loss.hpp"
@@ -183,6 +184,7 @@ class SequentialRecommender : public Recommender {
         const Tensor loss = cross_entropy(forward_positions(b), b.targets);
         const double loss_value = loss.item<double>();
         check_finite_loss(loss_value, name() + ".fit", epoch + 1, step + 1, opt.lr());
+        check_interrupt(epoch + 1, step + 1);
         opt.zero_grad();
         loss.backward();
         opt.step();

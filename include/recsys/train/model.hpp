@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "recsys/core/finite.hpp"
+#include "recsys/core/interrupt.hpp"
 #include "recsys/core/random.hpp"
 #include "recsys/dist/communicator.hpp"
 #include "recsys/dist/data_parallel.hpp"
@@ -420,6 +421,7 @@ class Model {
         target = prediction.defined() ? shaped_target(yb, prediction) : Tensor();
       }
       check_finite_loss(loss_value, "fit", epoch + 1, step + 1, optimizer_->lr());  // before the step spreads it
+      check_interrupt(epoch + 1, step + 1);
       if (loss.defined()) loss.backward();
       if (parallel) parallel->average_gradients(mine.rows(), rows);
       optimizer_->step();

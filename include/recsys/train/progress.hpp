@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <utility>
 #include <vector>
@@ -16,8 +17,8 @@ namespace recsys {
 using ProgressValues = std::vector<std::pair<std::string, double>>;
 
 /// Draws one progress line per epoch. On a terminal the line is redrawn in place (at most ten times
-/// a second); when output goes to a file or pipe only the finished line is printed, so logs stay
-/// readable. verbose 0 prints nothing, 1 the bar, 2 only the finished line.
+/// a second); when output goes to a file or pipe a plain line is printed every 10 s (plain_interval)
+/// and then the finished line, so logs stay readable and a long epoch is not silent. verbose 0 prints nothing, 1 the bar, 2 only the finished line.
 class ProgressBar {
  public:
   ProgressBar(std::int64_t total_steps, int verbose = 1, std::FILE* out = stdout)
@@ -26,8 +27,20 @@ class ProgressBar {
 
   /// Reports that `step` steps (1-based) are done; redraws if it is time to.
   void update(std::int64_t step, const ProgressValues& values) {
-    if (verbose_ != 1 || !interactive_) return;
+    if (verbose_ != 1) return;
     const auto now = Clock::now();
+    if (!interactive_) {
+      // A file or pipe gets a plain line now and then (plain_interval), so a long epoch still shows that
+      // it is moving; the finished line follows as on a terminal.
+      if (step >= total_ || now - last_draw_ < plain_interval()) return;
+      last_draw_ = now;
+      const double elapsed = seconds_since_start(now);
+      const double eta = step > 0 ? elapsed / static_cast<double>(step) * static_cast<double>(total_ - step) : 0;
+      std::fprintf(out_, "%s - %s elapsed - ETA: %s%s\n", bar(step).c_str(), format_duration(elapsed).c_str(),
+                   format_duration(eta).c_str(), format_values(values).c_str());
+      std::fflush(out_);
+      return;
+    }
     if (step < total_ && now - last_draw_ < std::chrono::milliseconds(100)) return;
     last_draw_ = now;
     const double elapsed = seconds_since_start(now);
@@ -47,6 +60,17 @@ class ProgressBar {
                  format_duration(elapsed).c_str(), per_step_ms, format_values(values).c_str(),
                  interactive_ && verbose_ == 1 ? "\033[K" : "");
     std::fflush(out_);
+  }
+
+  /// How often a plain progress line is printed when the output is not a terminal: every 10 s, or every
+  /// RECSYS_PROGRESS_SECONDS seconds when that is set (read once; tests set it low).
+  static std::chrono::milliseconds plain_interval() {
+    static const std::chrono::milliseconds every = [] {
+      const char* env = std::getenv("RECSYS_PROGRESS_SECONDS");
+      const double s = env != nullptr ? std::atof(env) : 0.0;
+      return std::chrono::milliseconds(s > 0 ? static_cast<std::int64_t>(s * 1000) : 10000);
+    }();
+    return every;
   }
 
   static std::string format_duration(double seconds) {
