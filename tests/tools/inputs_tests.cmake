@@ -18,3 +18,16 @@ foreach(case stdin fifo gzip unreadable signal oom)
                        SKIP_RETURN_CODE 77)
 endforeach()
 
+# ---- recommend: only models that rank per user, --beside only on the same data (item 6) ----
+recsys_cli_case(input_train_review_small RC 0 SETUP cli_review_small NEEDS cli_data EXPECT "wrote runs/review_small/"
+                ARGS train --model review --data data --epochs 1 --embedding-dim 8 --filters 8 --lstm-units 8
+                --vocab-size 200 --eval none --out runs/review_small --quiet)
+recsys_cli_case(recommend_review_refused RC 2 ONE_LINE NEEDS cli_review_small
+                EXPECT "holds a review model, whose scores are not per-user rankings"
+                ARGS recommend runs/review_small --user 1)
+recsys_cli_case(input_train_other_data RC 0 SETUP cli_other_data EXPECT "wrote runs/other_data/"
+                ARGS train --model popularity --users ${RECSYS_CLI_DATA}/all_liked.csv --items ${RECSYS_CLI_DATA}/items.csv
+                --eval none --out runs/other_data --quiet)
+recsys_cli_case(recommend_beside_other_data RC 2 ONE_LINE NEEDS "cli_pop;cli_other_data"
+                EXPECT "--beside runs/other_data was trained on other data than runs/pop"
+                ARGS recommend runs/pop --user 1 --beside runs/other_data)

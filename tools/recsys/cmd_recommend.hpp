@@ -59,6 +59,7 @@ struct Loaded {
   std::string path;
   std::unique_ptr<rec::Recommender> model;
   std::set<std::pair<std::string, std::string>> held_out;  ///< (user id, item id)
+  std::string data_fingerprint;  ///< config.json's: the data the run was trained on
 };
 
 inline Loaded load(const std::string& path) {
@@ -66,6 +67,16 @@ inline Loaded load(const std::string& path) {
   l.path = path;
   const RunFolder run = RunFolder::open(path);
   l.model = rec::load_recommender(run.model_dir().string());
+  // A model whose scores do not order one user's items (the review classifiers score review text: every
+  // user would get the same list) has nothing to recommend; say so instead of printing that list.
+  if (!l.model->capabilities().ranks_items)
+    throw UsageError("run '" + path + "' holds a " + l.model->name() + " model, whose scores are not per-user " +
+                     "rankings (it scores review text, so every user would get the same list); recommend from a " +
+                     "model that ranks items per user (mf, ease, itemknn, nextitem, sasrec, sequence, content, " +
+                     "popularity)");
+  const json::Value config = read_json(run.config());
+  if (const json::Value* f = config.find("data_fingerprint"); f != nullptr && f->is_string())
+    l.data_fingerprint = f->as_string();
   if (std::filesystem::is_regular_file(run.held_out())) {
     const UnitTable t = UnitTable::read(run.held_out(), 2);
     for (std::size_t r = 0; r < t.rows(); ++r) l.held_out.emplace(t.keys[0][r], t.keys[1][r]);
@@ -232,7 +243,15 @@ inline int run_recommend(const Args& args) {
   }
   const Loaded a = load(args.positional(0));
   std::optional<Loaded> b;
-  if (args.given("beside")) b = load(args.str("beside"));
+  if (args.given("beside")) {
+    b = load(args.str("beside"));
+    // Two lists side by side only compare on the same data (the same users, items and ratings), as compare
+    // demands.
+    if (a.data_fingerprint != b->data_fingerprint)
+      throw UsageError("--beside " + b->path + " was trained on other data than " + a.path +
+                       " (their config.json \"data_fingerprint\" entries differ: " + a.data_fingerprint + " vs " +
+                       b->data_fingerprint + "); put runs on the same data side by side");
+  }
   const rec::Dataset& d = a.model->data();
   if (args.flag("all-users")) users = d.user_ids();
 
