@@ -33,7 +33,7 @@ inline std::string defaults_text() {
   std::string s = "Defaults per model (options not given keep these):\n";
   for (const std::string& kind : rec::recommender_kinds()) {
     char buf[256];
-    std::snprintf(buf, sizeof buf, "  %-11s", kind.c_str());
+    std::snprintf(buf, sizeof buf, "  %-14s", kind.c_str());
     s += buf;
     const rec::FitOptions o = rec::default_options(kind);
     if (!rec::make_recommender(kind, o)->capabilities().trains_in_epochs) {
@@ -48,6 +48,7 @@ inline std::string defaults_text() {
     s += buf;
     if (kind == "mf") s += ", factors " + std::to_string(o.factors) + ", loss " + o.loss + ", l2 " + fixed(o.l2, 3);
     if (kind == "review") s += ", vocab " + std::to_string(o.vocab_size) + ", length " + std::to_string(o.max_length);
+    if (kind == "review-linear") s += ", full-batch steps, l2 " + fixed(o.l2, 4) + ", 1-2-grams kept " + std::to_string(o.vocab_size);
     if (kind == "sequence")
       s += ", history " + std::to_string(o.history) + ", item tokens " + std::to_string(o.item_tokens) +
            ", negatives " + std::to_string(o.negatives);
@@ -109,15 +110,18 @@ inline const CommandSpec& train_spec() {
         .name = "train",
         .summary = "Train a model on a data set, evaluate it beside its baselines, and write a run folder.",
         .details =
-            "Models: review (the seed's CNN-LSTM on review text -> liked), sequence (the same network ranking a\n"
-            "candidate item after the user's recent likes), mf (biased matrix factorization), content (TF-IDF\n"
-            "profiles), popularity (the baseline). The run folder holds config.json, metrics.json, history.csv,\n"
-            "curves.svg, model.safetensors (+ model.json and the training data), per_user.csv / per_row.csv\n"
-            "(for recsys compare), held_out.csv (never recommended) and, with --profile, profile.txt,\n"
+            "Models: review (the seed's CNN-LSTM on review text -> liked), review-linear (TF-IDF of word 1-2-grams\n"
+            "+ logistic regression, the text baseline), sequence (the CNN-LSTM ranking a candidate after the user's\n"
+            "recent likes), nextitem (the CNN-LSTM as a next-item encoder, full softmax), sasrec (a causal\n"
+            "Transformer), ease (closed-form item-item), itemknn (cosine neighbours), mf (biased matrix\n"
+            "factorization), content (TF-IDF profiles), popularity (the baseline). The run folder holds\n"
+            "config.json, metrics.json, history.csv, curves.svg, model.safetensors (+ model.json and the training\n"
+            "data), per_user.csv / per_row.csv (for recsys compare; under --eval cv every row's out-of-fold score\n"
+            "and fold), held_out.csv (never recommended), manifest.json and, with --profile, profile.txt,\n"
             "profile.svg (the fit's kernel time by layer, backward op and optimizer step) and\n"
             "profile.trace.json (every kernel call on a timeline, for ui.perfetto.dev).\n\n" +
             train_detail::defaults_text()};
-    s.options = {{"model", "NAME", "review, sequence, mf, content or popularity (required)", ""}};
+    s.options = {{"model", "NAME", rec::detail::kinds_list() + " (required)", ""}};
     for (const OptionSpec& o : data_options()) s.options.push_back(o);
     const std::vector<OptionSpec> rest = {
         {"out", "DIR", "run folder to write (default: runs/MODEL)", ""},
@@ -131,7 +135,7 @@ inline const CommandSpec& train_spec() {
         {"validation-split", "P", "review, sequence: last share of the training samples reported as val_*", ""},
         {"factors", "N", "mf: latent factors", ""},
         {"loss", "L", "mf: mse (predict ratings) or bpr (rank liked above unseen)", ""},
-        {"l2", "X", "mf: L2 penalty", ""},
+        {"l2", "X", "mf: L2 penalty; review-linear: L2 weight on the word weights (sklearn C = 1 / (l2 N))", ""},
         {"negatives", "N", "sequence, mf bpr: sampled unseen items per training interaction", ""},
         {"history", "N", "sequence: recent liked items in the input; nextitem, sasrec: window (max sequence) length", ""},
         {"item-tokens", "N", "sequence: feature tokens per item", ""},
@@ -182,7 +186,7 @@ inline int run_train_on(const Args& args, dist::Communicator* group) {
   if (eval.ranking() && !can.ranks_items)
     throw UsageError("--eval " + eval.protocol + " ranks each user's items, and " + kind +
                      " scores are not personal rankings; use --eval split or cv");
-  if (eval.protocol == "cv" && kind != "review" && kind != "sequence" && kind != "mf")
+  if (eval.protocol == "cv" && kind != "review" && kind != "review-linear" && kind != "sequence" && kind != "mf")
     throw UsageError("--eval cv scores like predictions, which " + kind + " does not make; use split or leave-last-out");
   const DataSource source = resolve_data(args);
   const RunFolder run{args.given("out") ? args.str("out") : "runs/" + kind};
@@ -205,7 +209,9 @@ inline int run_train_on(const Args& args, dist::Communicator* group) {
   // Cross-validation first (its own fits), then the model that is saved.
   Evaluation evaluation;
   set_stage("training and evaluating " + kind);
-  if (eval.protocol == "cv") evaluation = cross_validate(kind, data, options, eval);
+  if (eval.protocol == "cv")
+    evaluation = cross_validate(kind, data, options, eval,
+                                args.flag("tune") ? fold_tuner(kind, options, eval) : rec::FoldOptions{});
   const Prepared prepared = prepare(data, eval);
   for (const std::string& w : prepared.diagnostics.warnings()) std::printf("WARNING: %s\n", w.c_str());
   std::optional<Tuned> tuned;

@@ -446,10 +446,26 @@ inline Evaluation evaluate(const rec::Recommender& model, const rec::Dataset& da
 }
 
 /// Stratified K-fold cross-validation of a model kind (one fresh model per fold), as a report.
+/// `choose` (nested tuning, from --tune) picks each fold's settings from that fold's training rows.
+/// per_row holds every row's out-of-fold score and its fold, so peers can be run on the same folds.
 inline Evaluation cross_validate(const std::string& kind, const rec::Dataset& data, const rec::FitOptions& options,
-                                 const EvalSettings& s) {
+                                 const EvalSettings& s, const rec::FoldOptions& choose = {}) {
   Evaluation e;
-  const rec::CrossValidation cv = rec::cross_validate(kind, data, options, s.folds, s.seed);
+  const rec::CrossValidation cv = rec::cross_validate(kind, data, options, s.folds, s.seed, choose);
+  e.per_row.key_names = {"user_id", "item_id"};
+  e.per_row.keys.resize(2);
+  e.per_row.value_names = {"label", "score", "correct", "fold"};
+  e.per_row.values.resize(4);
+  std::vector<std::size_t> seen(cv.folds.size(), 0);  // each fold's rows come in data order
+  for (std::int64_t r = 0; r < data.size(); ++r) {
+    const auto f = static_cast<std::size_t>(cv.fold_of_row[static_cast<std::size_t>(r)]);
+    e.per_row.keys[0].push_back(data.user_id(data[r].user));
+    e.per_row.keys[1].push_back(data.item(data[r].item).id);
+    e.per_row.values[0].push_back(data.liked(data[r]) ? 1.0 : 0.0);
+    e.per_row.values[1].push_back(cv.scores[static_cast<std::size_t>(r)]);
+    e.per_row.values[2].push_back(cv.folds[f].correct[seen[f]++]);
+    e.per_row.values[3].push_back(static_cast<double>(f + 1));
+  }
   e.metrics["model"] = kind;
   e.metrics["protocol"] = "cv";
   TextTable t({"fold", "test rows", "accuracy", "precision", "recall", "F1", "AUC"});
@@ -468,6 +484,11 @@ inline Evaluation cross_validate(const std::string& kind, const rec::Dataset& da
   c["f1_mean"] = cv.mean_f1;
   c["auc_mean"] = cv.mean_auc;
   c["per_fold"] = folds;
+  if (choose) {
+    json::Value chosen = json::Value::array();
+    for (const rec::FitOptions& o : cv.fold_options) chosen.push_back(o.to_json());
+    c["fold_options"] = std::move(chosen);
+  }
   e.metrics["cv"] = c;
   char head[160];
   std::snprintf(head, sizeof head, "%lld-fold stratified cross-validation over %lld interactions (liked = rating >= %g)\n",

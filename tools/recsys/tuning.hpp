@@ -44,7 +44,7 @@ inline std::optional<Tuned> tune_on_validation(const std::string& kind, const re
         kind, options, v.train,
         [&](const rec::Recommender& m) { return rec::evaluate_ranking(m, v, {.ks = {s.ks.front()}}).mean(metric); },
         metric, true, grid, stdout);
-  } else if (s.protocol == "split") {
+  } else if (s.protocol == "split" || s.protocol == "cv") {  // cv: the saved model is fitted on every row
     const rec::TrainTest v = rec::split_interactions(p.train, s.test_size, s.seed + 1);
     const bool ratings = probe->capabilities().predicts_ratings;
     t.result = rec::tune(
@@ -61,6 +61,11 @@ inline std::optional<Tuned> tune_on_validation(const std::string& kind, const re
   std::printf("chose %s (validation %s %.4f)\n", json::dump(t.result.points[t.result.best].settings).c_str(),
               t.result.metric.c_str(), t.result.points[t.result.best].score);
   return t;
+}
+
+/// --tune under --eval cv: nested tuning (rec::tune_each_fold) with the split protocol's share.
+inline rec::FoldOptions fold_tuner(const std::string& kind, const rec::FitOptions& options, const EvalSettings& s) {
+  return rec::tune_each_fold(kind, options, s.test_size, s.seed, stdout);
 }
 
 /// A validation split as files peers can read: interactions.csv (its fit rows) and held_out.csv.

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdint>
 #include <numeric>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -34,6 +35,28 @@ struct CsrMatrix {
     const auto it = std::lower_bound(b, e, c);
     return it != e && *it == c ? data[static_cast<std::size_t>(it - indices.begin())] : 0.0;
   }
+  /// out[r] = Σ_c (r, c) · x[c]: the matrix times a dense vector of `cols` entries.
+  void multiply(std::span<const double> x, std::span<double> out) const {
+    RECSYS_CHECK(static_cast<std::int64_t>(x.size()) == cols && static_cast<std::int64_t>(out.size()) == rows,
+                 "CsrMatrix::multiply: a ", rows, "x", cols, " matrix times ", x.size(), " entries into ", out.size());
+    for (std::int64_t r = 0; r < rows; ++r) {
+      double s = 0;
+      for (std::int64_t k = indptr[static_cast<std::size_t>(r)]; k < indptr[static_cast<std::size_t>(r) + 1]; ++k)
+        s += data[static_cast<std::size_t>(k)] * x[static_cast<std::size_t>(indices[static_cast<std::size_t>(k)])];
+      out[static_cast<std::size_t>(r)] = s;
+    }
+  }
+  /// out[c] += Σ_r (r, c) · y[r]: the transpose times a dense vector of `rows` entries, accumulated.
+  void multiply_transposed_add(std::span<const double> y, std::span<double> out) const {
+    RECSYS_CHECK(static_cast<std::int64_t>(y.size()) == rows && static_cast<std::int64_t>(out.size()) == cols,
+                 "CsrMatrix::multiply_transposed_add: the transpose of a ", rows, "x", cols, " matrix times ", y.size(),
+                 " entries into ", out.size());
+    for (std::int64_t r = 0; r < rows; ++r)
+      for (std::int64_t k = indptr[static_cast<std::size_t>(r)]; k < indptr[static_cast<std::size_t>(r) + 1]; ++k)
+        out[static_cast<std::size_t>(indices[static_cast<std::size_t>(k)])] +=
+            data[static_cast<std::size_t>(k)] * y[static_cast<std::size_t>(r)];
+  }
+
   /// The dense (rows, cols) tensor.
   Tensor to_dense(DType dtype = DType::float32) const {
     Tensor t = Tensor::empty({rows, cols}, dtype);
@@ -141,6 +164,19 @@ class CountVectorizer {
   }
   CsrMatrix fit_transform(const std::vector<std::string>& docs) { return fit(docs).transform(docs); }
 
+  /// A vectorizer fitted earlier, from its vocabulary (feature_names(): distinct, ascending), as a
+  /// saved model rebuilds it without the documents.
+  CountVectorizer& set_vocabulary(std::vector<std::string> features) {
+    RECSYS_CHECK(!features.empty(), "CountVectorizer: set_vocabulary needs at least one term");
+    for (std::size_t i = 1; i < features.size(); ++i)
+      RECSYS_CHECK(features[i - 1] < features[i], "CountVectorizer: set_vocabulary needs distinct terms in ascending ",
+                   "order; term ", i, " '", features[i], "' follows '", features[i - 1], "'");
+    features_ = std::move(features);
+    index_.clear();
+    for (std::size_t i = 0; i < features_.size(); ++i) index_.emplace(features_[i], static_cast<std::int64_t>(i));
+    return *this;
+  }
+
   /// The vocabulary in column order (sklearn get_feature_names_out()).
   const std::vector<std::string>& feature_names() const { return features_; }
   /// Column of `term`, or -1.
@@ -227,6 +263,18 @@ class TfidfVectorizer {
     return m;
   }
   CsrMatrix fit_transform(const std::vector<std::string>& docs) { return fit(docs).transform(docs); }
+
+  /// A vectorizer fitted earlier, from its vocabulary and idf weights (one per term, positive).
+  TfidfVectorizer& set_vocabulary(std::vector<std::string> features, std::vector<double> idf) {
+    RECSYS_CHECK(features.size() == idf.size(), "TfidfVectorizer: set_vocabulary got ", features.size(), " terms and ",
+                 idf.size(), " idf weights");
+    for (std::size_t t = 0; t < idf.size(); ++t)
+      RECSYS_CHECK(std::isfinite(idf[t]) && idf[t] > 0, "TfidfVectorizer: idf weight ", t, " is ", idf[t],
+                   "; expected a positive number");
+    counts_.set_vocabulary(std::move(features));
+    idf_ = std::move(idf);
+    return *this;
+  }
 
   const std::vector<std::string>& feature_names() const { return counts_.feature_names(); }
   std::int64_t index(std::string_view term) const { return counts_.index(term); }

@@ -4,7 +4,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -163,12 +165,21 @@ struct CrossValidation {
   std::vector<ClassificationMetrics> folds;
   double mean_accuracy = 0, std_accuracy = 0;
   double mean_auc = 0, mean_f1 = 0;
+  std::vector<std::int64_t> fold_of_row;  ///< each row's test fold (0-based), in data order
+  std::vector<double> scores;             ///< each row's out-of-fold prediction, in data order
+  std::vector<FitOptions> fold_options;   ///< what each fold's model was fitted with
 };
+
+/// The options one fold's model is fitted with, chosen from that fold's training rows only (nested
+/// tuning: the fold's test rows are never looked at).
+using FoldOptions = std::function<FitOptions(const Dataset& fold_train, std::size_t fold)>;
 
 /// Stratified K-fold cross-validation (data::StratifiedKFold, shuffled with `seed`) of a fresh
 /// make_recommender(kind, options) per fold: fit on K-1 folds, evaluate_classification on the last.
+/// With `choose`, each fold's options come from choose(fold's training rows, fold) instead.
 inline CrossValidation cross_validate(const std::string& kind, const Dataset& data, const FitOptions& options,
-                                      std::int64_t folds = 5, std::uint64_t seed = 42) {
+                                      std::int64_t folds = 5, std::uint64_t seed = 42,
+                                      const FoldOptions& choose = {}) {
   const std::vector<int> y = liked_labels(data);
   // Before the first fold: a class with fewer rows than folds leaves some test fold without it,
   // and that fold's AUC, precision or recall is undefined (NaN) after every fold has been trained.
@@ -180,10 +191,26 @@ inline CrossValidation cross_validate(const std::string& kind, const Dataset& da
                " not liked; use fewer folds or a protocol that ranks (split, leave-last-out)");
   const std::vector<data::Split> splits = data::StratifiedKFold(folds, true, seed).split(y);
   CrossValidation cv;
-  for (const data::Split& s : splits) {
-    std::unique_ptr<Recommender> model = make_recommender(kind, options);
-    model->fit(data.subset(s.train));
-    cv.folds.push_back(evaluate_classification(*model, data.subset(s.test)));
+  cv.fold_of_row.assign(y.size(), -1);
+  cv.scores.assign(y.size(), 0.0);
+  for (std::size_t f = 0; f < splits.size(); ++f) {
+    const data::Split& s = splits[f];
+    const Dataset train = data.subset(s.train);
+    cv.fold_options.push_back(choose ? choose(train, f) : options);
+    std::unique_ptr<Recommender> model = make_recommender(kind, cv.fold_options.back());
+    model->fit(train);
+    const std::optional<double> threshold = model->decision_threshold();
+    RECSYS_CHECK(threshold.has_value(), "cross_validate: model '", model->name(),
+                 "' does not predict likes (its scores have no decision threshold)");
+    const std::vector<double> scores = model->predict(data.subset(s.test));
+    std::vector<int> labels;
+    for (std::size_t k = 0; k < s.test.size(); ++k) {
+      const auto row = static_cast<std::size_t>(s.test[k]);
+      cv.fold_of_row[row] = static_cast<std::int64_t>(f);
+      cv.scores[row] = scores[k];
+      labels.push_back(y[row]);
+    }
+    cv.folds.push_back(classification_metrics(model->name(), labels, scores, *threshold));
   }
   const double n = static_cast<double>(cv.folds.size());
   for (const ClassificationMetrics& f : cv.folds) {

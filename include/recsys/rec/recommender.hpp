@@ -13,6 +13,7 @@
 #include "recsys/rec/next_item.hpp"
 #include "recsys/rec/popularity.hpp"
 #include "recsys/rec/review_classifier.hpp"
+#include "recsys/rec/review_linear.hpp"
 #include "recsys/rec/sasrec.hpp"
 #include "recsys/rec/sequence_ranker.hpp"
 
@@ -20,7 +21,7 @@ namespace recsys::rec {
 
 /// The kinds make_recommender accepts.
 inline const std::vector<std::string>& recommender_kinds() {
-  static const std::vector<std::string> kinds{"review", "sequence", "mf", "content", "popularity", "ease", "itemknn", "nextitem", "sasrec"};
+  static const std::vector<std::string> kinds{"review", "sequence", "mf", "content", "popularity", "ease", "itemknn", "nextitem", "sasrec", "review-linear"};
   return kinds;
 }
 
@@ -38,6 +39,13 @@ inline std::string kinds_list() {
 inline FitOptions default_options(const std::string& kind) {
   FitOptions o;
   if (kind == "review" || kind == "content" || kind == "popularity") return o;
+  if (kind == "review-linear") {
+    o.epochs = 300;          // full-batch steps: enough to reach the convex optimum (tests check it)
+    o.lr = 0.1;              // Adam on TF-IDF features, annealed to 0
+    o.l2 = 1e-3;             // sklearn's C = 1 at a thousand reviews
+    o.vocab_size = 200000;   // n-grams kept (most frequent first): all of any review set we ship
+    return o;
+  }
   if (kind == "sequence") {
     o.vocab_size = 5000;  // ids for the few thousand most-rated items, not only the top thousand
     o.pool_size = 1;      // one item per step: see SequenceRanker
@@ -87,6 +95,7 @@ inline std::unique_ptr<Recommender> make_recommender(const std::string& kind, co
   if (kind == "content") return std::make_unique<ContentBased>(options);
   if (kind == "sequence") return std::make_unique<SequenceRanker>(options);
   if (kind == "review") return std::make_unique<ReviewClassifier>(options);
+  if (kind == "review-linear") return std::make_unique<ReviewLinear>(options);
   if (kind == "ease") return std::make_unique<Ease>(options);
   if (kind == "itemknn") return std::make_unique<ItemKnn>(options);
   if (kind == "nextitem") return std::make_unique<NextItemRanker>(options);

@@ -9,6 +9,7 @@
 
 #include "recsys/core/factory.hpp"
 #include "recsys/data/text.hpp"
+#include "recsys/rec/reviews.hpp"
 #include "recsys/rec/training.hpp"
 
 namespace recsys::rec {
@@ -55,36 +56,18 @@ class ReviewClassifier : public Recommender {
                  o.vocab_size);
     RECSYS_CHECK(o.max_length > 0, "review.fit: max_length must be positive, got ", o.max_length);
     check_network_options("review.fit", o, o.max_length);
-    std::vector<std::string> texts;
-    std::vector<float> labels;
-    std::vector<std::int64_t> rows;
-    for (std::int64_t r = 0; r < train.size(); ++r) {
-      if (train[r].review.empty()) continue;
-      texts.push_back(train[r].review);
-      labels.push_back(train.liked(train[r]) ? 1.0f : 0.0f);
-      rows.push_back(r);
-    }
-    RECSYS_CHECK(!texts.empty(), "review.fit: none of the ", train.size(), " training interactions has a review");
+    const detail::TrainingReviews reviews = detail::training_reviews(train, "review.fit");
+    const std::vector<std::string>& texts = reviews.texts;
     vocab_ = data::Vocabulary::fit(texts, data::Tokenizer(), {.max_features = o.vocab_size - 1, .oov = false});
     model_ = std::make_unique<train::Model<ReferenceNet>>(make_reference_network(o.vocab_size, o, o.seed));
     model_->compile(optimizer_for(o), train::Loss::binary_crossentropy, {train::Metric::accuracy});
-    const Tensor y = from_vector(labels, Shape{static_cast<std::int64_t>(labels.size()), 1});
+    const Tensor y = from_vector(reviews.labels, Shape{static_cast<std::int64_t>(texts.size()), 1});
     History h = model_->fit(encode(texts), y, {.epochs = o.epochs, .batch_size = o.batch_size, .shuffle = true,
                                                .seed = o.seed, .validation_split = o.validation_split,
                                                .verbose = o.verbose, .out = o.out});
     // Item scores from the trained network's reading of every training review.
     const std::vector<double> p = model_->predict(encode(texts), {.batch_size = 256}).to_vector<double>();
-    std::vector<double> sum(static_cast<std::size_t>(train.num_items()), 0.0), count(sum.size(), 0.0);
-    double total = 0;
-    for (std::size_t k = 0; k < rows.size(); ++k) {
-      const auto i = static_cast<std::size_t>(train[rows[k]].item);
-      sum[i] += p[k];
-      count[i] += 1;
-      total += p[k];
-    }
-    const double fallback = total / static_cast<double>(rows.size());
-    item_score_.resize(sum.size());
-    for (std::size_t i = 0; i < sum.size(); ++i) item_score_[i] = count[i] > 0 ? sum[i] / count[i] : fallback;
+    item_score_ = detail::item_review_scores(train, reviews, p);
     return h;
   }
 
@@ -93,20 +76,7 @@ class ReviewClassifier : public Recommender {
   }
 
   std::vector<double> predict_rows(const Dataset& rows) const override {
-    std::vector<std::string> texts;
-    std::vector<std::size_t> with_text;
-    std::vector<double> out(static_cast<std::size_t>(rows.size()));
-    for (std::int64_t r = 0; r < rows.size(); ++r) {
-      if (rows[r].review.empty()) {
-        out[static_cast<std::size_t>(r)] = item_score_[static_cast<std::size_t>(rows[r].item)];
-      } else {
-        texts.push_back(rows[r].review);
-        with_text.push_back(static_cast<std::size_t>(r));
-      }
-    }
-    const std::vector<double> p = predict_texts(texts);
-    for (std::size_t k = 0; k < p.size(); ++k) out[with_text[k]] = p[k];
-    return out;
+    return detail::predict_review_rows(rows, item_score_, [&](const auto& texts) { return predict_texts(texts); });
   }
 
   NamedTensors state_tensors() const override {

@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "recsys/io/json.hpp"
+#include "recsys/metrics/classification.hpp"
+#include "recsys/rec/evaluation.hpp"
 #include "recsys/rec/recommender.hpp"
 
 namespace recsys::rec {
@@ -102,6 +104,27 @@ inline TuningResult tune(const std::string& kind, const FitOptions& base, const 
     r.chosen = FitOptions::from_json(r.points[r.best].settings, base);
   }
   return r;
+}
+
+/// Nested tuning for cross_validate: each fold's settings are searched on a stratified split of
+/// that fold's training rows (`validation_share` held out; AUC of liked, as the split protocol
+/// tunes classifiers), so no fold's test rows choose the settings that are scored on them. A
+/// model without a grid is fitted as given. `out` gets one line per fold (nullptr: quiet).
+inline FoldOptions tune_each_fold(const std::string& kind, const FitOptions& base, double validation_share,
+                                  std::uint64_t seed, std::FILE* out = nullptr) {
+  return [=](const Dataset& fold_train, std::size_t fold) {
+    const TrainTest v = split_interactions(fold_train, validation_share, seed + 1 + fold, true);
+    const TuningResult r = tune(
+        kind, base, v.train,
+        [&](const Recommender& m) { return metrics::roc_auc(liked_labels(v.test), m.predict(v.test)); }, "auc", true);
+    if (r.points.empty()) return base;
+    if (out) {
+      std::fprintf(out, "fold %zu: chose %s (validation auc %.4f)\n", fold + 1,
+                   json::dump(r.points[r.best].settings).c_str(), r.points[r.best].score);
+      std::fflush(out);
+    }
+    return r.chosen;
+  };
 }
 
 }  // namespace recsys::rec
