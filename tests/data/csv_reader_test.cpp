@@ -423,7 +423,7 @@ TEST_CASE("read_csv errors name the file, line and column and what was expected"
   // Bad input as a whole, and bad options.
   CHECK_THROWS_WITH_AS(read_csv_string(""), doctest::Contains("'<string>' is empty: expected a header row"), Error);
   CHECK_THROWS_WITH_AS(read_csv("/nonexistent/ratings.csv"),
-                       doctest::Contains("cannot open '/nonexistent/ratings.csv'"), Error);
+                       doctest::Contains("read_csv: no file '/nonexistent/ratings.csv'"), Error);
   CsvOptions unknown;
   unknown.dtypes = {{"z", ColumnType::int64}};
   CHECK_THROWS_WITH_AS(read_csv_string("a,b\n1,2\n", unknown),
