@@ -65,9 +65,8 @@ TEST_CASE("torch interop: float64 weights are refused for a float32 network unle
                        doctest::Contains("tensor 'embedding.weight' is float64 and the module's is float32 (set convert_dtype"),
                        Error);
   CHECK(max_abs_diff(net(io_.at("x")), before) == 0);  // nothing was loaded
-  nn::WeightOptions convert = kTorch;
-  convert.convert_dtype = true;
-  nn::load_weights(net, kInterop + "reference_f64.safetensors", convert);
+  nn::load_weights(net, kInterop + "reference_f64.safetensors",
+                   {.layout = nn::WeightLayout::pytorch, .convert_dtype = true});  // as the README writes it
   CHECK(max_abs_diff(net(io_.at("x")), io_.at("y")) <= 1e-6);
 
   // A float64 network reads the float64 file as it is and matches the float64 PyTorch outputs closely.
