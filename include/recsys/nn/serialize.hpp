@@ -128,7 +128,8 @@ inline std::vector<std::pair<Layer, std::string>> torch_layers(Module& module, c
     out.emplace_back(std::move(l), std::move(name));
   }
   for (const auto& [path, name] : o.torch_names) {
-    const bool known = std::any_of(out.begin(), out.end(), [&](const auto& e) { return e.first.path == path; });
+    const std::string& wanted = path;  // a named reference: clang before 16 cannot capture a structured binding
+    const bool known = std::any_of(out.begin(), out.end(), [&](const auto& e) { return e.first.path == wanted; });
     RECSYS_CHECK(known, op, ": torch_names names '", path, "' (as '", name, "'), which is no layer with weights");
   }
   return out;
@@ -225,7 +226,8 @@ inline io::LoadResult load_weights(Module& module, const std::string& path, cons
     }
   } else {
     for (auto& [layer, prefix] : serialize_detail::torch_layers(module, options, "load_weights")) {
-      const auto full = [&](const char* local) { return prefix + "." + local; };
+      const std::string& base = prefix;  // clang before 16 cannot capture a structured binding
+      const auto full = [&](const char* local) { return base + "." + local; };
       if (layer.kind == "Embedding") {
         Tensor& e = *layer.find("embeddings");
         Tensor w = take(full("weight"), e);
