@@ -95,6 +95,9 @@ recsys_cli_case(compare_no_run RC 1 ONE_LINE EXPECT "no run folder 'runs/none'" 
 recsys_cli_case(pipeline_generate RC 0 SETUP cli_data EXPECT "Bayes-optimal like accuracy"
                 ARGS generate --out data --users 60 --items 150 --ratings 3000)
 recsys_cli_case(pipeline_clean RC 0 NEEDS cli_data EXPECT "duplicate interaction rows" ARGS clean --data data --out data/clean)
+# --eval cv --tune: each fold's settings chosen inside the fold (nested), reported per fold.
+recsys_cli_case(pipeline_review_linear_nested_cv RC 0 NEEDS cli_data EXPECT "fold 3: chose {\"l2\":"
+                ARGS train --model review-linear --data data --eval cv --folds 3 --tune --out runs/review_linear_cv --quiet)
 recsys_cli_case(pipeline_train_popularity RC 0 SETUP cli_pop NEEDS cli_data EXPECT "leave-last-out: 60 users"
                 ARGS train --model popularity --data data --out runs/pop --eval leave-last-out)
 recsys_cli_case(pipeline_train_mf RC 0 SETUP cli_mf NEEDS cli_data EXPECT "wrote runs/mf/"
