@@ -456,15 +456,14 @@ inline Evaluation cross_validate(const std::string& kind, const rec::Dataset& da
   e.per_row.keys.resize(2);
   e.per_row.value_names = {"label", "score", "correct", "fold"};
   e.per_row.values.resize(4);
-  std::vector<std::size_t> seen(cv.folds.size(), 0);  // each fold's rows come in data order
   for (std::int64_t r = 0; r < data.size(); ++r) {
-    const auto f = static_cast<std::size_t>(cv.fold_of_row[static_cast<std::size_t>(r)]);
+    const auto row = static_cast<std::size_t>(r);
     e.per_row.keys[0].push_back(data.user_id(data[r].user));
     e.per_row.keys[1].push_back(data.item(data[r].item).id);
     e.per_row.values[0].push_back(data.liked(data[r]) ? 1.0 : 0.0);
-    e.per_row.values[1].push_back(cv.scores[static_cast<std::size_t>(r)]);
-    e.per_row.values[2].push_back(cv.folds[f].correct[seen[f]++]);
-    e.per_row.values[3].push_back(static_cast<double>(f + 1));
+    e.per_row.values[1].push_back(cv.scores[row]);
+    e.per_row.values[2].push_back(cv.correct[row]);
+    e.per_row.values[3].push_back(static_cast<double>(cv.fold_of_row[row] + 1));
   }
   e.metrics["model"] = kind;
   e.metrics["protocol"] = "cv";

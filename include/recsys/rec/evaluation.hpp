@@ -167,6 +167,7 @@ struct CrossValidation {
   double mean_auc = 0, mean_f1 = 0;
   std::vector<std::int64_t> fold_of_row;  ///< each row's test fold (0-based), in data order
   std::vector<double> scores;             ///< each row's out-of-fold prediction, in data order
+  std::vector<double> correct;            ///< each row's 1 / 0: that prediction was right, in data order
   std::vector<FitOptions> fold_options;   ///< what each fold's model was fitted with
 };
 
@@ -193,6 +194,7 @@ inline CrossValidation cross_validate(const std::string& kind, const Dataset& da
   CrossValidation cv;
   cv.fold_of_row.assign(y.size(), -1);
   cv.scores.assign(y.size(), 0.0);
+  cv.correct.assign(y.size(), 0.0);
   for (std::size_t f = 0; f < splits.size(); ++f) {
     const data::Split& s = splits[f];
     const Dataset train = data.subset(s.train);
@@ -211,6 +213,8 @@ inline CrossValidation cross_validate(const std::string& kind, const Dataset& da
       labels.push_back(y[row]);
     }
     cv.folds.push_back(classification_metrics(model->name(), labels, scores, *threshold));
+    for (std::size_t k = 0; k < s.test.size(); ++k)
+      cv.correct[static_cast<std::size_t>(s.test[k])] = cv.folds.back().correct[k];
   }
   const double n = static_cast<double>(cv.folds.size());
   for (const ClassificationMetrics& f : cv.folds) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "recsys/core/factory.hpp"
+#include "recsys/cpu/loss.hpp"
 #include "recsys/data/vectorizer.hpp"
 #include "recsys/optim/adam.hpp"
 #include "recsys/optim/lr_scheduler.hpp"
@@ -91,10 +92,10 @@ class ReviewLinear : public Recommender {
       double loss = 0, correct = 0, mean_residual = 0, penalty = 0;
       for (std::size_t r = 0; r < n; ++r) {
         const double logit = z[r] + bias, y = reviews.labels[r];
-        // BCE from the logit, stable on both sides: log(1 + e^-|l|) + max(l, 0) - y l.
-        loss += std::log1p(std::exp(-std::fabs(logit))) + std::max(logit, 0.0) - y * logit;
+        // The loss ops' own element rules for BCE on a logit (stable on both sides; derivative σ(l) - y).
+        loss += loss_value(LossOp::bce_logits, logit, y, 0.0);
         correct += (logit > 0) == (y > 0.5) ? 1 : 0;
-        residual[r] = (sigmoid(logit) - y) / static_cast<double>(n);
+        residual[r] = loss_derivative(LossOp::bce_logits, logit, y, 0.0) / static_cast<double>(n);
         mean_residual += residual[r];
       }
       for (std::size_t t = 0; t < wv.size(); ++t) {
